@@ -1,0 +1,129 @@
+"""Command line for ops teams and analysts: refresh the data, validate definitions, query.
+
+python cli.py refresh            load every source and compute every KPI
+python cli.py validate           check config.yaml and every KPI file; exit 1 on problems
+python cli.py query "SQL"        run a read-only query on the DuckDB file
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from core.config import load_config
+from core.errors import CxKpiError, Problem
+from core.queries import run_read_only_query
+from core.refresh import refresh as run_refresh
+from core.validation import validate_project
+
+F = TypeVar("F", bound=Callable[..., Any])
+console = Console()
+errors = Console(stderr=True)
+
+
+def reports_errors(command: F) -> F:
+    """The one place where a user-facing error becomes a message and an exit code."""
+
+    @wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except CxKpiError as err:
+            _print_problems(err.problems)
+            sys.exit(1)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group()
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="config.yaml to use (default: $CXKPI_CONFIG, else the bundled one).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_file: Path | None) -> None:
+    """CX KPI dashboard: load CX exports into DuckDB and compute KPIs defined in YAML."""
+    ctx.obj = config_file
+
+
+@cli.command()
+@click.option("--full", is_flag=True, help="Rebuild from scratch instead of loading what changed.")
+@click.pass_obj
+@reports_errors
+def refresh(config_file: Path | None, full: bool) -> None:
+    """Load every source and compute every KPI; readers keep the old data until it is done."""
+    config = load_config(config_file)
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=errors, transient=False
+    ) as bar:
+        task = bar.add_task("Refreshing", total=1.0)
+
+        def show(fraction: float, message: str) -> None:
+            bar.update(task, completed=fraction, description=message)
+            if message.startswith(tuple(config.spec.sources)) and (
+                "rows" in message or "FAILED" in message or "unchanged" in message
+            ):
+                bar.console.print(message)
+
+        report = run_refresh(config, full=full, progress=show)
+    for outcome in report.kpis.outcomes:
+        if outcome.ok:
+            console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s")
+    problems = [p for outcome in report.kpis.failed for p in outcome.problems]
+    if problems:
+        _print_problems(problems)
+    console.print(f"Database: {config.database} (refresh {report.refresh_id}, {report.seconds:.1f}s)")
+    if not report.ok:
+        sys.exit(1)
+
+
+@cli.command()
+@click.pass_obj
+@reports_errors
+def validate(config_file: Path | None) -> None:
+    """Check config.yaml and every KPI file, against the loaded tables when there are any."""
+    config = load_config(config_file)
+    problems, checked = validate_project(config)
+    if problems:
+        _print_problems(problems)
+        sys.exit(1)
+    console.print(f"OK: config.yaml and {checked} KPI definition(s) are valid.")
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--limit", default=200, show_default=True, help="Most rows to print.")
+@click.pass_obj
+@reports_errors
+def query(config_file: Path | None, sql: str, limit: int) -> None:
+    """Run a read-only SQL query on the DuckDB file and print the result as a table."""
+    config = load_config(config_file)
+    frame, total = run_read_only_query(config.database, sql, limit=limit)
+    table = Table(show_lines=False)
+    for column in frame.columns:
+        table.add_column(str(column))
+    for row in frame.itertuples(index=False):
+        table.add_row(*("" if value is None else str(value) for value in row))
+    console.print(table)
+    if total > len(frame):
+        console.print(f"({len(frame)} of {total:,} rows shown; use --limit to see more)")
+
+
+def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
+    for problem in problems:
+        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
+
+
+if __name__ == "__main__":
+    cli()

@@ -1,0 +1,51 @@
+"""How a source's columns map onto a table: names, types and the checks each value must pass."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from core.spec import Spec
+
+ColumnType = Literal["varchar", "integer", "double", "boolean", "date", "timestamp"]
+
+DUCKDB_TYPES: dict[str, str] = {
+    "varchar": "VARCHAR",
+    "integer": "BIGINT",
+    "double": "DOUBLE",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    # A point in time. Values without an offset are read in the source's time zone.
+    "timestamp": "TIMESTAMPTZ",
+}
+
+
+class ColumnSpec(Spec):
+    """One column of the target table and where it comes from in the export."""
+
+    source: str | None = Field(
+        default=None,
+        alias="from",
+        description="Column name in the export; defaults to the target column's name.",
+    )
+    type: ColumnType = "varchar"
+    min: float | None = Field(default=None, description="Smallest valid value (inclusive).")
+    max: float | None = Field(default=None, description="Largest valid value (inclusive).")
+    allowed: tuple[str, ...] | None = Field(default=None, description="The only valid values.")
+    required: bool = Field(default=False, description="Reject rows where this is blank.")
+
+    @model_validator(mode="after")
+    def _range_is_ordered(self) -> ColumnSpec:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
+        if (self.min is not None or self.max is not None) and self.type not in ("integer", "double"):
+            raise ValueError("min and max apply to integer or double columns only")
+        return self
+
+    @property
+    def duckdb_type(self) -> str:
+        return DUCKDB_TYPES[self.type]
+
+    def source_name(self, target: str) -> str:
+        return self.source if self.source is not None else target

@@ -1,0 +1,1 @@
+"""Shared foundations: configuration, errors, the DuckDB file and the refresh pipeline."""

@@ -1,0 +1,108 @@
+"""`config.yaml`: where the database lives, which sources feed it, where the KPIs are defined."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, field_validator
+
+from connectors.registry import SourceSpec
+from core.errors import ConfigError, Problem
+from core.spec import Identifier, Spec
+from core.yamlspec import load_spec
+
+CONFIG_ENV = "CXKPI_CONFIG"
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+WEEKDAYS: tuple[Weekday, ...] = (
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+)
+
+
+class ConfigSpec(Spec):
+    """The contents of config.yaml, as written (paths still relative to the file)."""
+
+    database: Path = Field(default=Path("data/cx.duckdb"), description="The DuckDB file the dashboard reads.")
+    kpi_definitions: Path = Field(
+        default=Path("kpis/definitions"), description="Folder of KPI files, one YAML per KPI."
+    )
+    timezone: str = Field(default="UTC", description="Time zone that periods are counted in.")
+    week_start: Weekday = Field(default="monday", description="First day of a reporting week.")
+    sources: dict[Identifier, SourceSpec] = Field(default_factory=dict)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError("is not a time zone name; use an IANA name such as 'Europe/London' or 'UTC'") from err
+        return value
+
+
+@dataclass(frozen=True)
+class AppConfig:
+    """config.yaml with every path resolved against the folder the file is in."""
+
+    file: Path
+    spec: ConfigSpec
+
+    @property
+    def root(self) -> Path:
+        return self.file.parent
+
+    @property
+    def database(self) -> Path:
+        return self.resolve(self.spec.database)
+
+    @property
+    def kpi_definitions(self) -> Path:
+        return self.resolve(self.spec.kpi_definitions)
+
+    @property
+    def timezone(self) -> str:
+        return self.spec.timezone
+
+    @property
+    def week_start(self) -> int:
+        """0 for Monday .. 6 for Sunday."""
+        return WEEKDAYS.index(self.spec.week_start)
+
+    def resolve(self, path: Path | str) -> Path:
+        path = Path(path)
+        return path if path.is_absolute() else self.root / path
+
+
+def config_path(explicit: Path | str | None = None) -> Path:
+    """The config file to use: the one given, else $CXKPI_CONFIG, else the bundled one."""
+    if explicit is not None:
+        return Path(explicit)
+    return Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
+
+
+def load_config(path: Path | str | None = None) -> AppConfig:
+    """Read and validate config.yaml; raise `ConfigError` listing every problem in it."""
+    file = config_path(path).resolve()
+    if not file.is_file():
+        raise ConfigError(
+            Problem(
+                "configuration file not found",
+                file=file,
+                fix=f"create it (see README.md) or point ${CONFIG_ENV} at an existing one",
+            )
+        )
+    spec, problems = load_spec(ConfigSpec, file, subject="config")
+    if spec is None:
+        raise ConfigError(problems)
+    return AppConfig(file=file, spec=spec)

@@ -1,0 +1,115 @@
+"""The DuckDB file: read it without ever blocking, rebuild it without ever exposing half a load.
+
+DuckDB lets one process write a file or many read it, never both. So a refresh never writes the
+file readers use: it copies it to `<name>.building`, loads and computes there, checkpoints, and
+atomically renames the result over the original. Readers that already had the old file keep
+reading it; new connections see the new data; a crash leaves the old file untouched.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+
+from core.errors import DatabaseError, Problem
+
+REBUILD_HINT = "run `python cli.py refresh` to build it from the sources"
+
+
+def building_path(path: Path) -> Path:
+    return path.with_name(path.name + ".building")
+
+
+def data_version(path: Path) -> str:
+    """Changes exactly when a refresh swaps in a new file; cheap enough to call on every rerun."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return "missing"
+    return f"{stat.st_ino}-{stat.st_mtime_ns}-{stat.st_size}"
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-only connection. Open one per use: connections are not thread-safe."""
+    if not path.is_file():
+        raise DatabaseError(Problem(f"no database at {path}", fix=REBUILD_HINT))
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as err:
+        raise DatabaseError(
+            Problem(
+                f"cannot open {path.name}: {str(err).splitlines()[0]}",
+                file=path,
+                fix=f"if the file is damaged, {REBUILD_HINT.replace('refresh', 'refresh --full')}",
+            )
+        ) from err
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+@contextmanager
+def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-write connection to a private copy of `path`, swapped in when the block succeeds.
+
+    Refreshes are serialised by a lock file. With `full`, the copy starts empty instead of from
+    the current file. If the block raises, the copy is discarded and `path` is left as it was.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _exclusive_lock(path.with_name(path.name + ".lock")):
+        building = building_path(path)
+        _remove(building)  # left behind by a refresh that was killed
+        if path.exists() and not full:
+            shutil.copyfile(path, building)
+        try:
+            con = duckdb.connect(str(building))
+        except duckdb.Error as err:
+            _remove(building)
+            raise DatabaseError(
+                Problem(
+                    f"cannot open {path.name} to refresh it: {str(err).splitlines()[0]}",
+                    file=path,
+                    fix="rebuild it from the sources with `python cli.py refresh --full`",
+                )
+            ) from err
+        try:
+            yield con
+            con.execute("CHECKPOINT")
+            con.close()
+            os.replace(building, path)
+            _sync_directory(path.parent)
+        except BaseException:
+            con.close()
+            _remove(building)
+            raise
+
+
+@contextmanager
+def _exclusive_lock(lock_path: Path) -> Iterator[None]:
+    with lock_path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _remove(path: Path) -> None:
+    for candidate in (path, path.with_name(path.name + ".wal")):
+        candidate.unlink(missing_ok=True)
+
+
+def _sync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

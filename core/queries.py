@@ -1,0 +1,47 @@
+"""Ad-hoc read-only queries on the DuckDB file, for `cli.py query` and analysts' scripts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError
+
+from core.database import read_only
+from core.errors import CxKpiError, Problem
+
+
+class QueryError(CxKpiError):
+    """An analyst's query that could not run."""
+
+
+def run_read_only_query(database: Path, sql: str, *, limit: int) -> tuple[pd.DataFrame, int]:
+    """Run one SELECT on a read-only connection; return at most `limit` rows and the row count."""
+    query = _single_select(sql)
+    with read_only(database) as con:
+        try:
+            con.execute("SET enable_external_access = false")
+            total_row = con.execute(exp.select("count(*)").from_(query.subquery("q")).sql("duckdb")).fetchone()
+            frame = con.execute(query.limit(limit).sql("duckdb")).df()
+        except duckdb.Error as err:
+            raise QueryError(
+                Problem(
+                    f"query failed: {str(err).splitlines()[0]}", fix="list tables with: SELECT * FROM duckdb_tables()"
+                )
+            ) from err
+    return frame, int(total_row[0]) if total_row else 0
+
+
+def _single_select(sql: str) -> exp.Query:
+    try:
+        statements = [s for s in sqlglot.parse(sql, dialect="duckdb") if s is not None]
+    except ParseError as err:
+        raise QueryError(Problem(f"not valid SQL: {str(err).splitlines()[0]}")) from err
+    if len(statements) != 1 or not isinstance(statements[0], exp.Query):
+        raise QueryError(
+            Problem("query runs one SELECT statement", fix="the database is read-only here; use `refresh` to change it")
+        )
+    return statements[0]
