@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import difflib
+import io
 from pathlib import Path
 from typing import Literal
 
@@ -63,7 +65,7 @@ class CsvReader(SourceReader):
         return matches
 
     def stage(self, con: duckdb.DuckDBPyConnection, path: Path, staging_table: str) -> StagedInput:
-        header = self._header(con, path)
+        header, delimiter = self._header(path)
         typed = {name: "VARCHAR" for name in header}
         selected: list[exp.Expr] = []
         for target, column in self.spec.columns.items():
@@ -75,6 +77,8 @@ class CsvReader(SourceReader):
         rejects_table = f"{staging_table}_errors"
         rejects_scan = f"{staging_table}_scans"
         options = self._dialect() | {
+            "delim": delimiter,
+            "auto_detect": False,
             "header": True,
             "columns": typed,
             "store_rejects": True,
@@ -119,24 +123,35 @@ class CsvReader(SourceReader):
             "dateformat": spec.date_format,
         }
 
-    def _header(self, con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-        options = self._dialect() | {"header": True, "all_varchar": True}
-        reader = exp.ReadCSV(this=exp.Literal.string(str(path)), expressions=sql.named_args(options))
-        query = exp.select("*").from_(reader).limit(0)
+    def _header(self, path: Path) -> tuple[list[str], str]:
+        """The column names on the header line, and the delimiter (as configured, or sniffed)."""
         try:
-            description = con.execute(sql.to_sql(query)).description or []
-        except duckdb.Error as err:
+            with path.open(encoding=self.spec.encoding, newline="") as handle:
+                for _ in range(self.spec.skip_rows):
+                    handle.readline()
+                sample = handle.read(64 * 1024)
+        except (UnicodeDecodeError, OSError) as err:
             raise ConnectorError(self._read_failure(path, err)) from err
-        names = [str(item[0]) for item in description]
-        if len(names) == 1 and len(self.spec.columns) > 1 and self.spec.delimiter is None:
+        delimiter = self.spec.delimiter or self._sniff_delimiter(path, sample)
+        quote = self.spec.quote or '"'
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
+        names = [name.lstrip("\ufeff") for name in first]
+        if not names:
+            raise ConnectorError(Problem(f"{path.name} is empty: no header line", subject=self.name,
+                                         fix="export the file again, or set skip_rows if the header comes later"))
+        return names, delimiter
+
+    def _sniff_delimiter(self, path: Path, sample: str) -> str:
+        try:
+            return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+        except csv.Error as err:
             raise ConnectorError(
                 Problem(
-                    f"{path.name}: could not detect the delimiter (sniffing found one column, {names[0][:60]!r})",
+                    f"{path.name}: could not detect the delimiter ({err})",
                     subject=self.name,
                     fix="set 'delimiter:' for this source in config.yaml (e.g. ',' or ';')",
                 )
-            )
-        return names
+            ) from err
 
     def _missing_column(self, path: Path, source: str, header: list[str]) -> Problem:
         close = difflib.get_close_matches(source, header, n=1)
@@ -147,7 +162,7 @@ class CsvReader(SourceReader):
             fix=f"{hint}columns in the file: {', '.join(header)}",
         )
 
-    def _read_failure(self, path: Path, err: duckdb.Error) -> Problem:
+    def _read_failure(self, path: Path, err: Exception) -> Problem:
         text = str(err).splitlines()[0]
         if "encoding" in text.lower() or "unicode" in text.lower():
             fix = "set 'encoding:' for this source (utf-8, latin-1 or utf-16)"

@@ -97,10 +97,19 @@ def validate(
     try:
         return model.model_validate(data, context=context), []
     except ValidationError as err:
-        return None, [
-            _problem(detail, model, data, file=file, lines=lines, subject=subject)
-            for detail in err.errors(include_url=False)
-        ]
+        details = _without_missing_keys_that_were_misspelled(err.errors(include_url=False))
+        return None, [_problem(detail, model, data, file=file, lines=lines, subject=subject) for detail in details]
+
+
+def _without_missing_keys_that_were_misspelled(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """'ownr' unknown and 'owner' missing are one mistake: keep the one that says 'did you mean'."""
+    unknown = {(tuple(d["loc"][:-1]), str(d["loc"][-1])) for d in details if d["type"] == "extra_forbidden"}
+
+    def misspelled(detail: ErrorDetails) -> bool:
+        parent, key = tuple(detail["loc"][:-1]), str(detail["loc"][-1])
+        return any(p == parent and difflib.get_close_matches(key, [u], n=1, cutoff=0.6) for p, u in unknown)
+
+    return [d for d in details if not (d["type"] == "missing" and misspelled(d))]
 
 
 def _problem(
@@ -128,10 +137,11 @@ def _problem(
         return Problem(f"'{key}' is required but missing", file, line, subject, f"add '{loc[-1]}:'")
     if kind == "union_tag_invalid":
         ctx = detail.get("ctx", {})
+        loc = (*loc, "type")
         return Problem(
-            f"'{key}': unknown type {ctx.get('tag')!r}",
+            f"'{'.'.join(str(p) for p in loc)}': unknown type {ctx.get('tag')!r}",
             file,
-            line,
+            lines.line_of(loc),
             subject,
             f"use one of {ctx.get('expected_tags')}",
         )

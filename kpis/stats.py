@@ -26,7 +26,9 @@ def nps(promoters: Floats, detractors: Floats, n: Floats) -> tuple[Floats, Float
     with np.errstate(invalid="ignore", divide="ignore"):
         p = np.where(n > 0, promoters / n, np.nan)
         d = np.where(n > 0, detractors / n, np.nan)
-    return 100.0 * (p - d), (p + d) - (p - d) ** 2
+        # Multiply before dividing so that whole-number scores come out exact (200/10, not 100*0.2).
+        value = np.where(n > 0, 100.0 * (promoters - detractors) / n, np.nan)
+    return value, (p + d) - (p - d) ** 2
 
 
 def wald_interval(

@@ -22,7 +22,8 @@ def status(
 ) -> npt.NDArray[np.str_]:
     """'on target' when the target is met, 'at risk' when within `amber_within` of it, else 'off target'."""
     with np.errstate(invalid="ignore"):
-        margin = value - target if higher_is_better else target - value
+        # A value equal to its target up to floating-point noise meets it.
+        margin = (value - target if higher_is_better else target - value) + 1e-9
         return np.select(
             [np.isnan(value), np.isnan(target), margin >= 0, margin >= -amber_within],
             [NO_DATA, NO_TARGET, ON_TARGET, AT_RISK],

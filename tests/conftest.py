@@ -1,0 +1,91 @@
+"""Shared fixtures: small hand-checkable inputs, and one real build of the bundled demo."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+import yaml
+
+from core.config import AppConfig, load_config
+from core.refresh import RefreshReport, refresh
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+SURVEY_HEADER = (
+    "Response ID,Submitted At,Customer ID,Channel,Region,Journey Stage,Product,Team,"
+    "Likelihood to Recommend (0-10),Overall Satisfaction (1-5),Ease of Resolution (1-7),Comment"
+)
+
+
+def skip_or_fail(reason: str) -> None:
+    """Skip a test that needs something this machine lacks; under CI a missing tool is a failure."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason} (CI=true: this must not be skipped)")
+    pytest.skip(reason)
+
+
+def write_config(folder: Path, **overrides: Any) -> Path:
+    """A config.yaml in `folder` like the bundled one, with the database inside `folder`."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    data["database"] = str(folder / "cx.duckdb")
+    data["kpi_definitions"] = str(ROOT / "kpis" / "definitions")
+    for source in data["sources"].values():
+        source["path"] = str(ROOT / source["path"])
+    data.update(overrides)
+    path = folder / "config.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def survey_config(tmp_path: Path) -> Callable[..., AppConfig]:
+    """Make a config whose survey source reads a CSV written from the given data lines."""
+
+    def make(*lines: str, kpi_dir: Path | None = None, **overrides: Any) -> AppConfig:
+        csv = tmp_path / "survey.csv"
+        csv.write_text("\n".join([SURVEY_HEADER, *lines]) + "\n", encoding="utf-8")
+        path = write_config(tmp_path, **overrides)
+        data = yaml.safe_load(path.read_text())
+        data["sources"]["survey_responses"]["path"] = str(csv)
+        if kpi_dir is not None:
+            data["kpi_definitions"] = str(kpi_dir)
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return load_config(path)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppConfig, RefreshReport]:
+    """The bundled demo data refreshed once into a temporary database, shared by the tests."""
+    folder = tmp_path_factory.mktemp("demo")
+    config = load_config(write_config(folder))
+    report = refresh(config)
+    return config, report
+
+
+@pytest.fixture
+def demo_db(demo_build: tuple[AppConfig, RefreshReport]) -> Iterator[duckdb.DuckDBPyConnection]:
+    con = duckdb.connect(str(demo_build[0].database), read_only=True)
+    yield con
+    con.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Where tests save screenshots for a reviewer to look at (git-ignored)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def copy_tree(source: Path, target: Path) -> Path:
+    shutil.copytree(source, target)
+    return target

@@ -1,0 +1,77 @@
+"""Compute a KPI on a small feedback table in a real (in-memory) DuckDB."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from kpis.compile import PeriodSettings, compile_kpi
+from kpis.compute import compute_values, table_columns
+from kpis.definitions import load_definition
+
+NPS_KPI: dict[str, Any] = {
+    "name": "nps",
+    "display_name": "NPS",
+    "type": "nps",
+    "description": "test",
+    "table": "feedback",
+    "time_column": "responded_at",
+    "score": "nps",
+    "dimensions": ["region"],
+    "grains": ["month"],
+    "min_n": 1,
+    "owner": {"name": "Test Owner"},
+}
+
+Row = tuple[str, int | None, str]  # (UTC time stamp, score, region)
+
+
+@pytest.fixture
+def feedback_db() -> Callable[[Sequence[Row]], duckdb.DuckDBPyConnection]:
+    def make(rows: Sequence[Row]) -> duckdb.DuckDBPyConnection:
+        con = duckdb.connect()
+        con.execute("SET TimeZone = 'UTC'")
+        con.execute("CREATE SCHEMA raw")
+        con.execute("CREATE TABLE raw.feedback (responded_at TIMESTAMPTZ, nps BIGINT, region VARCHAR)")
+        if rows:
+            con.executemany("INSERT INTO raw.feedback VALUES (?::TIMESTAMPTZ, ?, ?)", [list(r) for r in rows])
+        return con
+
+    return make
+
+
+@pytest.fixture
+def compute(tmp_path: Path, feedback_db: Callable[[Sequence[Row]], duckdb.DuckDBPyConnection]) -> Callable[..., pd.DataFrame]:
+    """compute(rows, timezone=..., week_start=..., **kpi_overrides) -> kpi_values rows."""
+
+    def run(rows: Sequence[Row], timezone: str = "UTC", week_start: int = 0, **overrides: Any) -> pd.DataFrame:
+        file = tmp_path / "kpi.yaml"
+        file.write_text(yaml.safe_dump({**NPS_KPI, **overrides}, sort_keys=False))
+        definition, problems = load_definition(file)
+        assert definition is not None, problems
+        con = feedback_db(rows)
+        compiled = compile_kpi(definition, table_columns(con, "feedback"), PeriodSettings(timezone, week_start))
+        return compute_values(con, compiled, "test")
+
+    return run
+
+
+def month_rows(month: str, scores: Sequence[int | None], region: str = "EMEA") -> list[Row]:
+    """One response per score, all on the 10th of `month` (YYYY-MM) at noon UTC."""
+    return [(f"{month}-10 12:00:00+00", score, region) for score in scores]
+
+
+def total(values: pd.DataFrame, grain: str = "month") -> pd.DataFrame:
+    rows = values[(values["dimension"] == "total") & (values["grain"] == grain)]
+    return rows.sort_values("period_start").reset_index(drop=True)
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
