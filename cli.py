@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+import pandas as pd
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -114,7 +115,7 @@ def query(config_file: Path | None, sql: str, limit: int) -> None:
     for column in frame.columns:
         table.add_column(str(column))
     for row in frame.itertuples(index=False):
-        table.add_row(*("" if value is None else str(value) for value in row))
+        table.add_row(*("" if pd.isna(value) else str(value) for value in row))
     console.print(table)
     if total > len(frame):
         console.print(f"({len(frame)} of {total:,} rows shown; use --limit to see more)")

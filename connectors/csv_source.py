@@ -137,8 +137,13 @@ class CsvReader(SourceReader):
         first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
         names = [name.lstrip("\ufeff") for name in first]
         if not names:
-            raise ConnectorError(Problem(f"{path.name} is empty: no header line", subject=self.name,
-                                         fix="export the file again, or set skip_rows if the header comes later"))
+            raise ConnectorError(
+                Problem(
+                    f"{path.name} is empty: no header line",
+                    subject=self.name,
+                    fix="export the file again, or set skip_rows if the header comes later",
+                )
+            )
         return names, delimiter
 
     def _sniff_delimiter(self, path: Path, sample: str) -> str:
@@ -176,8 +181,8 @@ def _is_glob(pattern: str) -> bool:
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    row = con.execute(sql.to_sql(exp.select("count(*)").from_(sql.table(table)))).fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute(sql.to_sql(exp.select("count(*)").from_(sql.table(table)))).fetchall()
+    return int(rows[0][0])
 
 
 def _raw_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> list[RawReject]:

@@ -380,8 +380,8 @@ def _relative(path: Path, root: Path) -> str:
 
 
 def _scalar(con: duckdb.DuckDBPyConnection, query: exp.Expr) -> int:
-    row = con.execute(sql.to_sql(query)).fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
+    rows = con.execute(sql.to_sql(query)).fetchall()
+    return int(rows[0][0]) if rows and rows[0][0] is not None else 0
 
 
 def _string(value: str) -> str:

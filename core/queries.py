@@ -12,6 +12,7 @@ from sqlglot.errors import ParseError
 
 from core.database import read_only
 from core.errors import CxKpiError, Problem
+from core.frames import frame, scalar
 
 
 class QueryError(CxKpiError):
@@ -24,15 +25,16 @@ def run_read_only_query(database: Path, sql: str, *, limit: int) -> tuple[pd.Dat
     with read_only(database) as con:
         try:
             con.execute("SET enable_external_access = false")
-            total_row = con.execute(exp.select("count(*)").from_(query.subquery("q")).sql("duckdb")).fetchone()
-            frame = con.execute(query.limit(limit).sql("duckdb")).df()
+            total = scalar(con, exp.select("count(*)").from_(query.subquery("q")).sql("duckdb"))
+            # Wrap rather than .limit(): sqlglot would replace a LIMIT the analyst wrote.
+            result = frame(con, exp.select("*").from_(query.subquery("q")).limit(limit).sql("duckdb"))
         except duckdb.Error as err:
             raise QueryError(
                 Problem(
                     f"query failed: {str(err).splitlines()[0]}", fix="list tables with: SELECT * FROM duckdb_tables()"
                 )
             ) from err
-    return frame, int(total_row[0]) if total_row else 0
+    return result, int(str(total or 0))
 
 
 def _single_select(sql: str) -> exp.Query:

@@ -164,17 +164,15 @@ def _yaml_loc(loc: Loc, data: Any) -> Loc:
     kept: list[int | str] = []
     current: Any = data
     for part in loc:
-        if isinstance(current, dict) and part in current:
+        written = (isinstance(current, dict) and part in current) or (
+            isinstance(current, list) and isinstance(part, int) and part < len(current)
+        )
+        if written:
             current = current[part]
-        elif isinstance(current, list) and isinstance(part, int) and part < len(current):
-            current = current[part]
+            kept.append(part)
         elif isinstance(current, dict) and not _is_tag(part, current):
             kept.append(part)  # a missing or unknown key: the error is about this very key
             current = None
-            continue
-        else:
-            continue
-        kept.append(part)
     return tuple(kept)
 
 

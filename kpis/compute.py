@@ -13,8 +13,10 @@ from dataclasses import dataclass, field
 import duckdb
 import numpy as np
 import pandas as pd
+from sqlglot import exp
 
 from core.errors import KpiDefinitionError, Problem
+from core.frames import frame, scalar
 from kpis import stats
 from kpis.compile import RAW_SCHEMA, CompiledKpi, PeriodSettings, compile_kpi
 from kpis.definitions import KpiCatalog, KpiDefinition
@@ -79,7 +81,7 @@ def compute_values(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refres
     """Run the compiled query and turn its counts into the rows of kpi.kpi_values."""
     spec = compiled.definition.spec
     measure = measure_for(spec.type)
-    counts = con.execute(compiled.sql).df()
+    counts = frame(con, compiled.sql)
     scored = measure.statistics(spec, counts)
     scored["period_start"] = pd.to_datetime(scored["period_start"])
     parts = [_per_grain(spec, str(grain), frame, measure.scale) for grain, frame in scored.groupby("grain", sort=False)]
@@ -141,10 +143,10 @@ def _store(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, values: pd.Dat
     con.register("_kpi_values_frame", values)
     con.execute("INSERT INTO kpi.kpi_values BY NAME SELECT * FROM _kpi_values_frame")
     con.unregister("_kpi_values_frame")
-    data_through = con.execute(
-        f"SELECT max({_ident(spec.time_column)}) FROM {RAW_SCHEMA}.{_ident(spec.table)}"
-    ).fetchone()
-    row = _catalog_row(definition, compiled.sql, data_through[0] if data_through else None, refresh_id)
+    latest = exp.select(exp.func("max", exp.column(spec.time_column, quoted=True))).from_(
+        exp.table_(exp.to_identifier(spec.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA))
+    )
+    row = _catalog_row(definition, compiled.sql, scalar(con, latest.sql("duckdb")), refresh_id)
     _upsert_catalog(con, row)
 
 
@@ -209,7 +211,3 @@ def _problems_by_kpi(problems: tuple[Problem, ...]) -> dict[str, list[Problem]]:
     for problem in problems:
         grouped.setdefault(problem.subject or (problem.file.stem if problem.file else "kpis"), []).append(problem)
     return grouped
-
-
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

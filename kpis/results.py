@@ -9,12 +9,13 @@ from __future__ import annotations
 import duckdb
 import pandas as pd
 
+from core.frames import frame
 from kpis.compile import TOTAL_DIMENSION, TOTAL_VALUE
 
 
 def catalog(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """One row per KPI, in the order of their display names."""
-    return con.execute("SELECT * FROM kpi.catalog ORDER BY display_name").df()
+    return frame(con, "SELECT * FROM kpi.catalog ORDER BY display_name")
 
 
 def series(
@@ -25,7 +26,8 @@ def series(
     dimension_value: str = TOTAL_VALUE,
 ) -> pd.DataFrame:
     """A KPI's values over time at one grain, for the total or one dimension value."""
-    return con.execute(
+    return frame(
+        con,
         """
         SELECT period_start, period_end, value, ci_low, ci_high, n, positive, neutral, negative,
                invalid, target, status, low_sample, previous_value, change, change_p_value,
@@ -35,16 +37,14 @@ def series(
         ORDER BY period_start
         """,
         [kpi, grain, dimension, dimension_value],
-    ).df()
+    )
 
 
 def last_refresh(con: duckdb.DuckDBPyConnection) -> dict[str, object] | None:
     """The most recent refresh: when it finished and whether everything in it succeeded."""
-    row = con.execute(
+    latest = frame(
+        con,
         "SELECT refresh_id, finished_at, status, sources_failed, kpis_failed "
-        "FROM meta.refreshes ORDER BY refresh_id DESC LIMIT 1"
-    ).fetchone()
-    if row is None:
-        return None
-    keys = ("refresh_id", "finished_at", "status", "sources_failed", "kpis_failed")
-    return dict(zip(keys, row, strict=True))
+        "FROM meta.refreshes ORDER BY refresh_id DESC LIMIT 1",
+    )
+    return None if latest.empty else {str(key): value for key, value in latest.iloc[0].items()}

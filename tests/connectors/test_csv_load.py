@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import yaml
@@ -28,7 +29,7 @@ BAD = [
 ]
 
 
-def query(config: AppConfig, sql: str) -> list[tuple[object, ...]]:
+def query(config: AppConfig, sql: str) -> list[tuple[Any, ...]]:
     with duckdb.connect(str(config.database), read_only=True) as con:
         return con.execute(sql).fetchall()
 
@@ -109,7 +110,9 @@ def test_a_glob_picks_up_new_files(tmp_path: Path, survey_config: MakeConfig) ->
     assert query(config, "SELECT count(*) FROM raw.feedback") == [(5,)]
 
 
-def test_a_failing_source_keeps_its_last_good_rows_and_says_what_to_do(survey_config: MakeConfig, tmp_path: Path) -> None:
+def test_a_failing_source_keeps_its_last_good_rows_and_says_what_to_do(
+    survey_config: MakeConfig, tmp_path: Path
+) -> None:
     config = survey_config(*GOOD)
     refresh(config)
     csv = tmp_path / "survey.csv"

@@ -48,7 +48,9 @@ def feedback_db() -> Callable[[Sequence[Row]], duckdb.DuckDBPyConnection]:
 
 
 @pytest.fixture
-def compute(tmp_path: Path, feedback_db: Callable[[Sequence[Row]], duckdb.DuckDBPyConnection]) -> Callable[..., pd.DataFrame]:
+def compute(
+    tmp_path: Path, feedback_db: Callable[[Sequence[Row]], duckdb.DuckDBPyConnection]
+) -> Callable[..., pd.DataFrame]:
     """compute(rows, timezone=..., week_start=..., **kpi_overrides) -> kpi_values rows."""
 
     def run(rows: Sequence[Row], timezone: str = "UTC", week_start: int = 0, **overrides: Any) -> pd.DataFrame:

@@ -47,8 +47,10 @@ def test_bad_definition_is_reported_with_file_line_and_fix(file: str, line: int,
 
 def test_all_problems_of_a_file_are_reported_at_once(tmp_path: Path) -> None:
     file = tmp_path / "many.yaml"
-    file.write_text("name: x\ndisplay_name: X\ntype: nps\ndescription: d\ntable: feedback\ntime_column: t\n"
-                    "score: s\nmin_n: lots\ngrains: [monthly]\nowner: {nam: A}\n")
+    file.write_text(
+        "name: x\ndisplay_name: X\ntype: nps\ndescription: d\ntable: feedback\ntime_column: t\n"
+        "score: s\nmin_n: lots\ngrains: [monthly]\nowner: {nam: A}\n"
+    )
     _, problems = load_definition(file)
     lines = sorted(p.line or 0 for p in problems)
     assert lines == [8, 9, 10], [str(p) for p in problems]  # owner.nam: one problem, "did you mean"
@@ -64,7 +66,9 @@ def test_unknown_columns_are_found_against_the_table_with_did_you_mean() -> None
         compile_kpi(definition, table_columns(con, "feedback"), PeriodSettings())
     texts = [str(p) for p in caught.value.problems]
     assert any("unknown_column.yaml:7" in t and "'npss'" in t and "did you mean 'nps'?" in t for t in texts), texts
-    assert any("unknown_column.yaml:8" in t and "'chanel'" in t and "did you mean 'channel'?" in t for t in texts), texts
+    assert any("unknown_column.yaml:8" in t and "'chanel'" in t and "did you mean 'channel'?" in t for t in texts), (
+        texts
+    )
 
 
 def test_a_table_that_was_never_loaded_is_reported() -> None:

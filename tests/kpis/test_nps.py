@@ -102,7 +102,11 @@ def test_small_change_is_not_significant(compute: Compute) -> None:
 def test_targets_change_over_time_and_drive_the_status(compute: Compute) -> None:
     rows = month_rows("2025-01", [10] * 6 + [0] * 4) + month_rows("2025-02", [10] * 6 + [0] * 4)
     rows += month_rows("2025-03", [10] * 6 + [0] * 4)
-    targets = [{"from": "2025-01-01", "value": 20}, {"from": "2025-02-01", "value": 23}, {"from": "2025-03-01", "value": 30}]
+    targets = [
+        {"from": "2025-01-01", "value": 20},
+        {"from": "2025-02-01", "value": 23},
+        {"from": "2025-03-01", "value": 30},
+    ]
     values = total(compute(rows, targets=targets, status={"amber_within": 5}))
     assert list(values["value"]) == [20.0, 20.0, 20.0]
     assert list(values["target"]) == [20.0, 23.0, 30.0]
@@ -110,8 +114,11 @@ def test_targets_change_over_time_and_drive_the_status(compute: Compute) -> None
 
 
 def test_lower_is_better_inverts_the_status(compute: Compute) -> None:
-    values = total(compute(month_rows("2025-01", [10, 0]), targets=[{"from": "2025-01-01", "value": 10}],
-                           direction="lower_is_better"))
+    values = total(
+        compute(
+            month_rows("2025-01", [10, 0]), targets=[{"from": "2025-01-01", "value": 10}], direction="lower_is_better"
+        )
+    )
     assert values.iloc[0]["status"] == "on target"  # 0 is below the target of 10
 
 
