@@ -30,8 +30,11 @@ def trend(series: pd.DataFrame, *, title: str, grain: str, decimals: int, unit: 
     x = alt.X(
         "period:T",
         title=fmt.GRAIN_LABELS.get(grain, grain).removesuffix("ly").replace("Dai", "Day"),
-        axis=alt.Axis(format=_axis_format(grain), labelAngle=0, grid=False),
-    )
+        axis=alt.Axis(
+            format=_axis_format(grain), labelAngle=0, grid=False, labelOverlap="greedy",
+            tickCount=_ticks(grain, len(frame)),
+        ),
+    )  # fmt: skip
     tooltip = ["Period:N", "Value:N", "95% interval:N", "Responses:N", "Target:N", "Status:N"]
     base = alt.Chart(frame).encode(x=x)
     band = base.mark_area(opacity=0.18, color=BAND).encode(y=alt.Y("ci_low:Q", title=title), y2="ci_high:Q")
@@ -63,6 +66,16 @@ def trend(series: pd.DataFrame, *, title: str, grain: str, decimals: int, unit: 
         .configure_view(strokeWidth=0)
     )
     return chart
+
+
+def _ticks(grain: str, periods: int) -> dict[str, object]:
+    """One tick per period, thinned to about a dozen, so labels never repeat a period."""
+    months = {"month": 1, "quarter": 3, "year": 12}.get(grain)
+    if months is not None:
+        return {"interval": "month", "step": months * max(1, periods // 12)}
+    if grain == "week":
+        return {"interval": "week", "step": max(1, periods // 12)}
+    return {"interval": "day", "step": max(1, periods // 12)}
 
 
 def _axis_format(grain: str) -> str:

@@ -1,0 +1,24 @@
+"""Every key a user can write in YAML is documented in the README: a new key fails here first."""
+
+from __future__ import annotations
+
+import pytest
+from pydantic import BaseModel
+
+from connectors.columns import ColumnSpec
+from connectors.csv_source import CsvSourceSpec
+from core.config import ConfigSpec
+from kpis.spec import Contact, DisplayFormat, KpiBase, NpsSpec, StatusRule, Target
+from tests.conftest import ROOT
+
+SPECS: list[type[BaseModel]] = [
+    ConfigSpec, CsvSourceSpec, ColumnSpec, KpiBase, NpsSpec, Contact, DisplayFormat, StatusRule, Target,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("spec", SPECS, ids=lambda s: s.__name__)
+def test_every_yaml_key_is_in_the_readme(spec: type[BaseModel]) -> None:
+    readme = (ROOT / "README.md").read_text()
+    keys = [field.alias or name for name, field in spec.model_fields.items()]
+    missing = [key for key in keys if f"`{key}`" not in readme and f"{key}:" not in readme]
+    assert missing == [], f"document these {spec.__name__} keys in README.md: {missing}"
