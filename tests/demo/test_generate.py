@@ -17,8 +17,10 @@ from tests.conftest import ROOT
 
 DATA = ROOT / "demo" / "data"
 NPS = "100.0 * (count(*) FILTER (s >= 9) - count(*) FILTER (s <= 6)) / count(s)"
+# trim(): DuckDB 2.0 turns a bare TRY_CAST over all_varchar read_csv into a strict cast
+# (duckdb/duckdb#23818); the expression keeps it a real TRY_CAST.
 SURVEY = (
-    f'(SELECT *, TRY_CAST("Likelihood to Recommend (0-10)" AS INTEGER) AS s '
+    f'(SELECT *, TRY_CAST(trim("Likelihood to Recommend (0-10)") AS INTEGER) AS s '
     f"FROM read_csv('{DATA / 'survey_responses.csv'}', header = true, delim = ',', all_varchar = true))"
 )
 

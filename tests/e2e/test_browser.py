@@ -62,5 +62,7 @@ def test_changing_the_grain_redraws_the_chart(page: Any, dashboard_url: str, art
     page.get_by_role("option", name="Quarterly").click()
     page.wait_for_selector("text=Net Promoter Score · Q4 2026", timeout=60_000)
     wait_until_drawn(page)
+    # The chart is redrawn, not left stale: its axis now counts quarters.
+    page.wait_for_selector(f"{CHART} text:text-is('Quarter')", timeout=60_000)
     assert_no_error_shown(page)
     screenshot(page, artifacts, "kpi_trend_quarter")
