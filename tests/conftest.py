@@ -69,6 +69,9 @@ def demo_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[AppConfig, Ref
     folder = tmp_path_factory.mktemp("demo")
     config = load_config(write_config(folder))
     report = refresh(config)
+    assert report.ok, [load.error for load in report.failed_sources] + [
+        str(p) for outcome in report.kpis.failed for p in outcome.problems
+    ]
     return config, report
 
 
