@@ -40,12 +40,16 @@ def conversion(target: str, column: ColumnSpec, staged_type: str) -> tuple[exp.E
     if column.type == "varchar":
         return parse(f"CAST({ref} AS VARCHAR)"), None
     is_text = staged in TEXT_TYPES
-    value = f"NULLIF(trim(CAST({ref} AS VARCHAR)), '')" if is_text else ref
+    text = f"json_extract_string({ref}, '$')" if staged == "JSON" else f"CAST({ref} AS VARCHAR)"
+    value = f"NULLIF(trim({text}), '')" if is_text else ref
     converted = _convert(value, column, staged, is_text=is_text)
-    expected = f"a {column.type}" if not column.formats else f"a {column.type} in format {' or '.join(column.formats)}"
+    article = "an" if column.type[0] in "aeiou" else "a"
+    expected = f"{article} {column.type}"
+    if column.formats:
+        expected += f" in format {' or '.join(column.formats)}"
     why = parse(
         f"CASE WHEN {value} IS NOT NULL AND ({converted}) IS NULL THEN "
-        f"{_lit(target + ': ')} || CAST({ref} AS VARCHAR) || {_lit(' is not ' + expected)} END"
+        f"{_lit(target + ': ')} || CAST({value} AS VARCHAR) || {_lit(' is not ' + expected)} END"
     )
     return parse(converted), why
 

@@ -9,6 +9,7 @@ row to `meta.loads`. The whole source is one transaction: a failure leaves its p
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from core.errors import ConnectorError, Problem
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = {"_source": "VARCHAR", "_file": "VARCHAR", "_load_id": "VARCHAR"}
 STAGING = "_staging"
+SETTINGS_MARK = "|settings:"
 
 ProgressFn = Callable[[str], None]
 
@@ -143,20 +145,24 @@ def _load_files(
     if spec.pseudonymise:
         pseudonymise.create_macro(con, pseudonymise.key_for(name, spec))
     loaded_before = _loaded_checksums(con, name)
+    settings = spec_fingerprint(spec)
     for item in inputs:
-        previous = loaded_before.get(item.label)
-        checksum = reader.checksum(con, item, previous)
-        if previous == checksum:
+        stored = loaded_before.get(item.label)
+        previous, _, previous_settings = (stored or "").rpartition(SETTINGS_MARK)
+        same_settings = stored is not None and previous_settings == settings
+        checksum = f"{reader.checksum(con, item, previous if same_settings else None)}{SETTINGS_MARK}{settings}"
+        if stored == checksum:
             result.files.append(FileLoad(item.label, checksum, "unchanged"))
             continue
         if progress is not None:
             progress(f"{name}: reading {item.label}")
-        if previous is not None and not reader.incremental:
+        incremental = reader.incremental and same_settings
+        if stored is not None and not incremental:
             _forget_file(con, name, spec.table, item.label)
         staged = reader.stage(con, item, STAGING)
-        action = "loaded" if previous is None else ("updated" if reader.incremental else "replaced")
+        action = "loaded" if stored is None else ("updated" if incremental else "replaced")
         file_load = FileLoad(item.label, checksum, action, rows_read=staged.rows_read)
-        _accept_staged(con, name, spec, staged, file_load, result.load_id, incremental=reader.incremental)
+        _accept_staged(con, name, spec, staged, file_load, result.load_id, incremental=incremental)
         result.files.append(file_load)
         con.execute(sql.drop_table(STAGING))
         if progress is not None:
@@ -165,6 +171,12 @@ def _load_files(
             )
     if spec.pseudonymise:
         pseudonymise.drop_macro(con)
+
+
+def spec_fingerprint(spec: SourceBase) -> str:
+    """Changes when the source's settings change, so that its inputs are read again with them."""
+    settings = spec.model_dump(mode="json", exclude={"description"})
+    return hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
 def _accept_staged(
