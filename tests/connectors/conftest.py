@@ -6,6 +6,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -80,7 +81,7 @@ def _as_postgres(command: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture(scope="session")
-def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+def postgres_server() -> Iterator[PostgresServer]:
     """A real PostgreSQL 15 started for this test session, with password authentication over TCP."""
     bin_dir = PG_BIN if (PG_BIN / "initdb").exists() else None
     initdb = str(bin_dir / "initdb") if bin_dir else shutil.which("initdb")
@@ -91,7 +92,8 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         import adbc_driver_postgresql  # noqa: F401
     except ImportError:
         skip_or_fail("adbc-driver-postgresql is not installed (pip install -r requirements.txt)")
-    folder = tmp_path_factory.mktemp("postgres")
+    # Not under pytest's tmp folder: that one is private to root, and the server runs as postgres.
+    folder = Path(tempfile.mkdtemp(prefix="cxkpi-postgres-"))
     (folder / "pw").write_text(PG_PASSWORD + "\n")
     if os.geteuid() == 0:
         shutil.chown(folder, "postgres", "postgres")
@@ -111,3 +113,4 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
         yield PostgresServer("127.0.0.1", port, "postgres", PG_PASSWORD)
     finally:
         _as_postgres(f"{pg_ctl} -D {data} -m fast stop")
+        shutil.rmtree(folder, ignore_errors=True)

@@ -59,7 +59,7 @@ def write_demo_like_files(folder: Path) -> None:
 
 def test_the_bundled_source_blocks_load_demo_shaped_exports(tmp_path: Path) -> None:
     write_demo_like_files(tmp_path)
-    data = {"database": str(tmp_path / "cx.duckdb"), "kpi_definitions": str(tmp_path), "timezone": "UTC"}
+    data: dict[str, Any] = {"database": str(tmp_path / "cx.duckdb"), "kpi_definitions": str(tmp_path)}
     data["sources"] = bundled_sources(tmp_path)
     (tmp_path / "config.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     config = load_config(tmp_path / "config.yaml")
