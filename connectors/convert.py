@@ -67,8 +67,10 @@ def _convert(value: str, column: ColumnSpec, staged: str, *, is_text: bool) -> s
             )
         return whole
     if column.formats and is_text and column.type in ("date", "timestamp"):
-        parsed = f"try_strptime({value}, {_lit(list(column.formats))})"
-        return f"TRY_CAST({parsed} AS {column.duckdb_type})"
+        # One try_strptime per format: given a list, DuckDB 2.0 carries one row's UTC offset over
+        # to the next row that matches a format without %z (seen on 2.0.0).
+        tries = [f"TRY_CAST(try_strptime({value}, {_lit(fmt)}) AS {column.duckdb_type})" for fmt in column.formats]
+        return tries[0] if len(tries) == 1 else f"COALESCE({', '.join(tries)})"
     return f"TRY_CAST({value} AS {column.duckdb_type})"
 
 
