@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import glob
 import hashlib
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +33,7 @@ def matching_files(name: str, pattern: str, root: Path) -> list[SourceInput]:
                 )
             )
         return [SourceInput(relative(path, root), path)]
-    matches = sorted(p for p in root.glob(pattern) if p.is_file())
+    matches = sorted(Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file())
     if not matches:
         raise ConnectorError(
             Problem(
