@@ -146,7 +146,7 @@ def _load_files(
         pseudonymise.create_macro(con, pseudonymise.key_for(name, spec))
     loaded_before = _loaded_checksums(con, name)
     settings = spec_fingerprint(spec)
-    for item in inputs:
+    for index, item in enumerate(inputs, start=1):
         stored = loaded_before.get(item.label)
         previous, _, previous_settings = (stored or "").rpartition(SETTINGS_MARK)
         same_settings = stored is not None and previous_settings == settings
@@ -155,7 +155,8 @@ def _load_files(
             result.files.append(FileLoad(item.label, checksum, "unchanged"))
             continue
         if progress is not None:
-            progress(f"{name}: reading {item.label}")
+            progress(f"{name}: reading {item.label} (file {index} of {len(inputs)})")
+        file_clock = time.perf_counter()
         incremental = reader.incremental and same_settings
         if stored is not None and not incremental:
             _forget_file(con, name, spec.table, item.label)
@@ -166,8 +167,11 @@ def _load_files(
         result.files.append(file_load)
         con.execute(sql.drop_table(STAGING))
         if progress is not None:
+            seconds = time.perf_counter() - file_clock
+            rate = file_load.rows_read / seconds if seconds > 0 else 0.0
             progress(
-                f"{name}: {item.label}: {file_load.rows_loaded:,} rows loaded, {file_load.rows_rejected:,} rejected"
+                f"{name}: file {index} of {len(inputs)}, {item.label}: {file_load.rows_loaded:,} rows loaded, "
+                f"{file_load.rows_rejected:,} rejected ({rate:,.0f} rows/s)"
             )
     if spec.pseudonymise:
         pseudonymise.drop_macro(con)
