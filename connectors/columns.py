@@ -34,6 +34,11 @@ class ColumnSpec(Spec):
     max: float | None = Field(default=None, description="Largest valid value (inclusive).")
     allowed: tuple[str, ...] | None = Field(default=None, description="The only valid values.")
     required: bool = Field(default=False, description="Reject rows where this is blank.")
+    formats: tuple[str, ...] | None = Field(
+        default=None,
+        description="strptime formats of a date or timestamp written as text, tried in order "
+        "(e.g. ['%d/%m/%Y %H:%M', '%Y-%m-%dT%H:%M:%S%z']).",
+    )
 
     @model_validator(mode="after")
     def _range_is_ordered(self) -> ColumnSpec:
@@ -41,6 +46,8 @@ class ColumnSpec(Spec):
             raise ValueError(f"min ({self.min}) is larger than max ({self.max})")
         if (self.min is not None or self.max is not None) and self.type not in ("integer", "double"):
             raise ValueError("min and max apply to integer or double columns only")
+        if self.formats is not None and self.type not in ("date", "timestamp"):
+            raise ValueError("formats apply to date or timestamp columns only")
         return self
 
     @property

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
-import difflib
 import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
@@ -12,23 +16,34 @@ import duckdb
 from pydantic import Field
 from sqlglot import exp
 
-from connectors import sql
-from connectors.base import RawReject, SourceBase, SourceReader, StagedInput
+from connectors import pseudonymise, sql
+from connectors.base import RawReject, SourceInput, SourceReader, StagedInput
+from connectors.columns import ColumnSpec
+from connectors.files import FileSourceBase, matching_files, missing_column
 from core.errors import ConnectorError, Problem
 
 DEFAULT_NULLS = ("", "n/a", "N/A", "NA", "null", "NULL", "-")
+Encoding = Literal["utf-8", "latin-1", "windows-1252", "utf-16"]
+NATIVE_ENCODINGS = {"utf-8", "latin-1", "utf-16"}  # what DuckDB's read_csv decodes by itself
+SAMPLE_BYTES = 64 * 1024
 
 
-class CsvSourceSpec(SourceBase):
-    """A CSV export. Dialect options are optional: DuckDB's sniffer fills in what is not set."""
+class CsvSourceSpec(FileSourceBase):
+    """A CSV export. Dialect options are optional: the delimiter is sniffed when it is not set."""
 
     type: Literal["csv"]
-    path: str = Field(description="A file, or a glob such as exports/*.csv, relative to config.yaml.")
     delimiter: str | None = Field(default=None, description="Field separator; sniffed if unset.")
     quote: str = '"'
     escape: str | None = None
-    encoding: Literal["utf-8", "latin-1", "utf-16"] = "utf-8"
+    encoding: Encoding = Field(default="utf-8", description="A UTF-8 byte-order mark is skipped whatever is set.")
     skip_rows: int = Field(default=0, ge=0, description="Lines to skip before the header.")
+    header_rows_after: int = Field(
+        default=0,
+        ge=0,
+        description="Rows after the header that are not data, e.g. 2 for a Qualtrics export "
+        "(question texts, then import ids).",
+    )
+    decimal_separator: Literal[".", ","] = Field(default=".", description="',' for exports written as 7,5.")
     null_values: tuple[str, ...] = Field(default=DEFAULT_NULLS, description="Values read as blank (not an answer).")
     timestamp_format: str | None = Field(
         default=None, description="strptime format of time stamps, e.g. '%d/%m/%Y %H:%M'."
@@ -36,148 +51,178 @@ class CsvSourceSpec(SourceBase):
     date_format: str | None = None
 
 
+def read_type(column: ColumnSpec) -> str:
+    """The type read_csv reads a column as; the loader converts it to the declared type."""
+    if column.type == "integer":
+        return "DOUBLE"  # read_csv would round 7.5 to 8: read a number, let the loader refuse fractions
+    if column.formats and column.type in ("date", "timestamp"):
+        return "VARCHAR"
+    return column.duckdb_type
+
+
 class CsvReader(SourceReader):
     spec: CsvSourceSpec
 
-    def inputs(self) -> list[Path]:
-        pattern = self.spec.path
-        base = self.root
-        matches = sorted(p for p in base.glob(pattern) if p.is_file()) if _is_glob(pattern) else []
-        if not _is_glob(pattern):
-            path = base / pattern
-            if not path.is_file():
-                raise ConnectorError(
-                    Problem(
-                        f"file not found: {path}",
-                        subject=self.name,
-                        fix="check 'path:' in config.yaml (it is relative to config.yaml)",
-                    )
-                )
-            matches = [path]
-        if not matches:
-            raise ConnectorError(
-                Problem(
-                    f"no file matches {pattern!r} in {base}",
-                    subject=self.name,
-                    fix="check 'path:' in config.yaml, or export the files first",
-                )
-            )
-        return matches
+    def inputs(self) -> list[SourceInput]:
+        return matching_files(self.name, self.spec.path, self.root)
 
-    def stage(self, con: duckdb.DuckDBPyConnection, path: Path, staging_table: str) -> StagedInput:
-        header, delimiter = self._header(path)
+    def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:
+        assert item.path is not None
+        with self._utf8_copy(item.path) as (path, encoding):
+            return self._stage(con, item, path, encoding, staging_table)
+
+    def _stage(
+        self, con: duckdb.DuckDBPyConnection, item: SourceInput, path: Path, encoding: str, staging_table: str
+    ) -> StagedInput:
+        header, delimiter = self._header(item, path, encoding)
         typed = {name: "VARCHAR" for name in header}
         selected: list[exp.Expr] = []
         for target, column in self.spec.columns.items():
             source = column.source_name(target)
             if source not in typed:
-                raise ConnectorError(self._missing_column(path, source, header))
-            typed[source] = column.duckdb_type
+                raise ConnectorError(missing_column(self.name, Path(item.label).name, source, header))
+            typed[source] = read_type(column)
             selected.append(exp.alias_(sql.column(source), exp.to_identifier(target, quoted=True)))
         rejects_table = f"{staging_table}_errors"
         rejects_scan = f"{staging_table}_scans"
-        options = self._dialect() | {
+        options = self._dialect(encoding) | {
             "delim": delimiter,
             "auto_detect": False,
-            "header": True,
+            # The header (and any rows after it) are skipped as records, so line numbers stay right.
+            "header": False,
+            "skip": self.spec.skip_rows + 1 + self.spec.header_rows_after,
             "columns": typed,
             "store_rejects": True,
             "rejects_table": rejects_table,
             "rejects_scan": rejects_scan,
         }
         reader = exp.ReadCSV(this=exp.Literal.string(str(path)), expressions=sql.named_args(options))
-        query = exp.select(*selected).from_(reader)
         create = exp.Create(
             this=sql.table(staging_table),
             kind="TABLE",
-            expression=query,
+            expression=exp.select(*selected).from_(reader),
             properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
         )
         try:
             con.execute(sql.to_sql(create))
         except duckdb.Error as err:
-            raise ConnectorError(self._read_failure(path, err)) from err
+            raise ConnectorError(self._read_failure(item, err)) from err
         loaded = _count(con, staging_table)
-        rejects = _raw_rejects(con, rejects_table)
+        rejects = self._scrubbed(_raw_rejects(con, rejects_table), header, delimiter)
         con.execute(sql.drop_table(rejects_table))
         con.execute(sql.drop_table(rejects_scan))
         rejected_lines = {reject.line for reject in rejects}
         return StagedInput(
-            path=path,
             staging_table=staging_table,
             rows_read=loaded + len(rejected_lines),
-            first_data_line=self.spec.skip_rows + 2,
+            first_data_line=self.spec.skip_rows + 2 + self.spec.header_rows_after,
             rejects=rejects,
         )
 
-    def _dialect(self) -> dict[str, sql.Value]:
+    def _dialect(self, encoding: str) -> dict[str, sql.Value]:
         spec = self.spec
         return {
-            "delim": spec.delimiter,
             "quote": spec.quote,
             "escape": spec.escape,
-            "encoding": spec.encoding,
-            "skip": spec.skip_rows or None,
+            "encoding": encoding,
+            "decimal_separator": spec.decimal_separator if spec.decimal_separator != "." else None,
             "nullstr": list(spec.null_values),
             "timestampformat": spec.timestamp_format,
             "dateformat": spec.date_format,
         }
 
-    def _header(self, path: Path) -> tuple[list[str], str]:
+    @contextmanager
+    def _utf8_copy(self, path: Path) -> Iterator[tuple[Path, str]]:
+        """The file in an encoding DuckDB reads: itself, or a temporary UTF-8 copy (Windows-1252)."""
+        if self.spec.encoding in NATIVE_ENCODINGS:
+            yield path, self.spec.encoding
+            return
+        handle, name = tempfile.mkstemp(suffix=".csv", prefix="cxkpi-")
+        os.close(handle)
+        copy = Path(name)
+        try:
+            decoder = codecs.getincrementaldecoder(self.spec.encoding)(errors="strict")
+            with path.open("rb") as source, copy.open("w", encoding="utf-8", newline="") as target:
+                while chunk := source.read(1 << 20):
+                    target.write(decoder.decode(chunk))
+                target.write(decoder.decode(b"", final=True))
+            yield copy, "utf-8"
+        except UnicodeDecodeError as err:
+            raise ConnectorError(self._read_failure(SourceInput(path.name, path), err)) from err
+        finally:
+            copy.unlink(missing_ok=True)
+
+    def _header(self, item: SourceInput, path: Path, encoding: str) -> tuple[list[str], str]:
         """The column names on the header line, and the delimiter (as configured, or sniffed)."""
         try:
-            with path.open(encoding=self.spec.encoding, newline="") as handle:
+            with path.open(encoding="utf-8-sig" if encoding == "utf-8" else encoding, newline="") as handle:
                 for _ in range(self.spec.skip_rows):
                     handle.readline()
-                sample = handle.read(64 * 1024)
+                sample = handle.read(SAMPLE_BYTES)
         except (UnicodeDecodeError, OSError) as err:
-            raise ConnectorError(self._read_failure(path, err)) from err
-        delimiter = self.spec.delimiter or self._sniff_delimiter(path, sample)
-        quote = self.spec.quote or '"'
-        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=quote), [])
-        names = [name.lstrip("\ufeff") for name in first]
+            raise ConnectorError(self._read_failure(item, err)) from err
+        delimiter = self.spec.delimiter or self._sniff_delimiter(item, sample)
+        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=self.spec.quote or '"'), [])
+        names = _unique([name.lstrip("\ufeff").strip() for name in first])
         if not names:
             raise ConnectorError(
                 Problem(
-                    f"{path.name} is empty: no header line",
+                    f"{Path(item.label).name} is empty: no header line",
                     subject=self.name,
                     fix="export the file again, or set skip_rows if the header comes later",
                 )
             )
         return names, delimiter
 
-    def _sniff_delimiter(self, path: Path, sample: str) -> str:
+    def _sniff_delimiter(self, item: SourceInput, sample: str) -> str:
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error as err:
             raise ConnectorError(
                 Problem(
-                    f"{path.name}: could not detect the delimiter ({err})",
+                    f"{Path(item.label).name}: could not detect the delimiter (sniffing failed: {err})",
                     subject=self.name,
                     fix="set 'delimiter:' for this source in config.yaml (e.g. ',' or ';')",
                 )
             ) from err
 
-    def _missing_column(self, path: Path, source: str, header: list[str]) -> Problem:
-        close = difflib.get_close_matches(source, header, n=1)
-        hint = f"did you mean {close[0]!r}? " if close else ""
-        return Problem(
-            f"{path.name} has no column {source!r}",
-            subject=self.name,
-            fix=f"{hint}columns in the file: {', '.join(header)}",
-        )
+    def _scrubbed(self, rejects: list[RawReject], header: list[str], delimiter: str) -> list[RawReject]:
+        """Rejected lines with pseudonymised columns hashed, so no name reaches meta.rejects."""
+        if not self.spec.pseudonymise or not rejects:
+            return rejects
+        key = pseudonymise.key_for(self.name, self.spec)
+        positions = [header.index(self.spec.columns[target].source_name(target)) for target in self.spec.pseudonymise]
+        scrubbed: list[RawReject] = []
+        for reject in rejects:
+            fields = next(
+                csv.reader(io.StringIO(reject.original or ""), delimiter=delimiter, quotechar=self.spec.quote)
+            )
+            for position in positions:
+                if position < len(fields) and fields[position] not in self.spec.null_values:
+                    fields[position] = pseudonymise.pseudonym(fields[position], key)
+            out = io.StringIO()
+            csv.writer(out, delimiter=delimiter, quotechar=self.spec.quote, lineterminator="").writerow(fields)
+            scrubbed.append(RawReject(reject.line, reject.column, reject.reason, out.getvalue()))
+        return scrubbed
 
-    def _read_failure(self, path: Path, err: Exception) -> Problem:
+    def _read_failure(self, item: SourceInput, err: Exception) -> Problem:
         text = str(err).splitlines()[0]
-        if "encoding" in text.lower() or "unicode" in text.lower():
-            fix = "set 'encoding:' for this source (utf-8, latin-1 or utf-16)"
+        if "encoding" in text.lower() or "unicode" in text.lower() or "codec" in text.lower():
+            fix = "set 'encoding:' for this source (utf-8, latin-1, windows-1252 or utf-16)"
         else:
             fix = "check the file, or set delimiter/quote/skip_rows for this source in config.yaml"
-        return Problem(f"could not read {path.name}: {text}", subject=self.name, fix=fix)
+        return Problem(f"could not read {Path(item.label).name}: {text}", subject=self.name, fix=fix)
 
 
-def _is_glob(pattern: str) -> bool:
-    return any(char in pattern for char in "*?[")
+def _unique(names: list[str]) -> list[str]:
+    """Header names, with blank or repeated ones (empty trailing columns) given a unique name."""
+    seen: set[str] = set()
+    result: list[str] = []
+    for index, name in enumerate(names, start=1):
+        unique = name if name and name not in seen else f"column{index}"
+        seen.add(unique)
+        result.append(unique)
+    return result
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:

@@ -19,17 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from sqlglot import exp
 
-from connectors import sql
+from connectors import convert, pseudonymise, sql
 from connectors.base import SourceBase, StagedInput
-from connectors.columns import ColumnSpec
 from connectors.registry import reader_for
 from core.errors import ConnectorError, Problem
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = {"_source": "VARCHAR", "_file": "VARCHAR", "_load_id": "VARCHAR"}
 STAGING = "_staging"
+SETTINGS_MARK = "|settings:"
 
 ProgressFn = Callable[[str], None]
 
@@ -141,24 +142,45 @@ def _load_files(
     reader = reader_for(name, spec, root)
     inputs = reader.inputs()
     _ensure_table(con, name, spec)
+    if spec.pseudonymise:
+        pseudonymise.create_macro(con, pseudonymise.key_for(name, spec))
     loaded_before = _loaded_checksums(con, name)
-    for path in inputs:
-        relative = _relative(path, root)
-        checksum = file_checksum(path)
-        previous = loaded_before.get(relative)
-        if previous == checksum:
-            result.files.append(FileLoad(relative, checksum, "unchanged"))
+    settings = spec_fingerprint(spec)
+    for index, item in enumerate(inputs, start=1):
+        stored = loaded_before.get(item.label)
+        previous, _, previous_settings = (stored or "").rpartition(SETTINGS_MARK)
+        same_settings = stored is not None and previous_settings == settings
+        checksum = f"{reader.checksum(con, item, previous if same_settings else None)}{SETTINGS_MARK}{settings}"
+        if stored == checksum:
+            result.files.append(FileLoad(item.label, checksum, "unchanged"))
             continue
         if progress is not None:
-            progress(f"{name}: reading {relative}")
-        if previous is not None:
-            _forget_file(con, name, spec.table, relative)
-        staged = reader.stage(con, path, STAGING)
-        action = "replaced" if previous is not None else "loaded"
-        file_load = FileLoad(relative, checksum, action, rows_read=staged.rows_read)
-        _accept_staged(con, name, spec, staged, file_load, result.load_id)
+            progress(f"{name}: reading {item.label} (file {index} of {len(inputs)})")
+        file_clock = time.perf_counter()
+        incremental = reader.incremental and same_settings
+        if stored is not None and not incremental:
+            _forget_file(con, name, spec.table, item.label)
+        staged = reader.stage(con, item, STAGING)
+        action = "loaded" if stored is None else ("updated" if incremental else "replaced")
+        file_load = FileLoad(item.label, checksum, action, rows_read=staged.rows_read)
+        _accept_staged(con, name, spec, staged, file_load, result.load_id, incremental=incremental)
         result.files.append(file_load)
         con.execute(sql.drop_table(STAGING))
+        if progress is not None:
+            seconds = time.perf_counter() - file_clock
+            rate = file_load.rows_read / seconds if seconds > 0 else 0.0
+            progress(
+                f"{name}: file {index} of {len(inputs)}, {item.label}: {file_load.rows_loaded:,} rows loaded, "
+                f"{file_load.rows_rejected:,} rejected ({rate:,.0f} rows/s)"
+            )
+    if spec.pseudonymise:
+        pseudonymise.drop_macro(con)
+
+
+def spec_fingerprint(spec: SourceBase) -> str:
+    """Changes when the source's settings change, so that its inputs are read again with them."""
+    settings = spec.model_dump(mode="json", exclude={"description"})
+    return hashlib.blake2b(json.dumps(settings, sort_keys=True).encode(), digest_size=8).hexdigest()
 
 
 def _accept_staged(
@@ -168,98 +190,209 @@ def _accept_staged(
     staged: StagedInput,
     file_load: FileLoad,
     load_id: str,
+    *,
+    incremental: bool,
 ) -> None:
-    """Refuse rows failing the column checks, then insert the rest with lineage columns."""
+    """Convert, check and de-duplicate the staged rows; refuse the failures; insert the rest."""
     file = file_load.file
-    rejects: list[tuple[Any, ...]] = [
-        (load_id, name, spec.table, file, r.line, r.column, r.reason, r.original) for r in staged.rejects
+    values, reason = _converted(con, spec)
+    refused = _refuse(con, spec, staged, values, reason)
+    rejects = [(load_id, name, spec.table, file, r.line, r.column, r.reason, r.original) for r in staged.rejects]
+    rejects += [
+        (load_id, name, spec.table, file, line, column, why, original) for line, column, why, original in refused
     ]
-    reason = _check_reason(spec.columns)
-    if reason is not None:
-        failing = con.execute(
-            sql.to_sql(
-                exp.select(
-                    # rowids of a new table count up from an offset in insertion (= file) order
-                    exp.Sub(
-                        this=exp.column("rowid"),
-                        expression=exp.select("min(rowid)").from_(sql.table(STAGING)).subquery(),
-                    ),
-                    exp.alias_(reason, "reason"),
-                    exp.alias_(exp.func("to_json", sql.column(STAGING)), "original"),
-                )
-                .from_(sql.table(STAGING))
-                .where(exp.NEQ(this=reason.copy(), expression=exp.Literal.string("")))
-                .order_by("rowid")
-            )
-        ).fetchall()
-        if failing:
-            reader_lines = sorted({r.line for r in staged.rejects if r.line is not None})
-            lines = accepted_lines([row[0] for row in failing], reader_lines, staged.first_data_line)
-            for (_, why, original), line in zip(failing, lines, strict=True):
-                column = why.split(":", 1)[0]
-                rejects.append((load_id, name, spec.table, file, line, column, why, original))
-            con.execute(
-                sql.to_sql(
-                    exp.delete(sql.table(STAGING)).where(exp.NEQ(this=reason.copy(), expression=exp.Literal.string("")))
-                )
-            )
-    lineage = [
-        exp.alias_(exp.Literal.string(value), key)
-        for key, value in {"_source": name, "_file": file, "_load_id": load_id}.items()
-    ]
-    insert = exp.Insert(
-        this=sql.table(spec.table, RAW_SCHEMA),
-        expression=exp.select(exp.Star(), *lineage).from_(sql.table(STAGING)),
-        by_name=True,
-    )
-    con.execute(sql.to_sql(insert))
+    lineage = {"_source": name, "_file": file, "_load_id": load_id}
+    selected = [exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in values.items()]
+    selected += [exp.alias_(exp.Literal.string(value), key) for key, value in lineage.items()]
+    accepted = exp.select(*selected).from_(sql.table(STAGING))
+    if spec.primary_key:
+        _upsert(con, name, spec, accepted)
+    else:
+        con.execute(sql.to_sql(exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)))
     loaded = _scalar(con, exp.select("count(*)").from_(sql.table(STAGING)))
     if rejects:
-        con.executemany("INSERT INTO meta.rejects VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rejects)
+        _insert_rejects(con, rejects)
+    if incremental:
+        con.execute("DELETE FROM meta.files WHERE source = ? AND file = ?", [name, file])
     con.execute(
         "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?)",
-        [name, file, file_load.checksum, load_id, loaded],
+        [name, file, file_load.checksum, load_id, _rows_of(con, name, spec.table, file)],
     )
     file_load.rows_loaded = loaded
     file_load.rows_rejected = staged.rows_read - loaded
 
 
-def _check_reason(columns: dict[str, ColumnSpec]) -> exp.Expr | None:
-    """A SQL expression giving why a row fails its column checks ('' when it passes)."""
+def _converted(con: duckdb.DuckDBPyConnection, spec: SourceBase) -> tuple[dict[str, exp.Expr], exp.Expr]:
+    """Each target column as an expression on the staging table, and why a row is refused."""
+    staged_types = {str(row[0]): str(row[1]) for row in con.execute(f"DESCRIBE {STAGING}").fetchall()}
+    values: dict[str, exp.Expr] = {}
     reasons: list[exp.Expr] = []
-    for target, column in columns.items():
-        ref = sql.column(target)
-        as_text = exp.cast(ref.copy(), "VARCHAR")
-        if column.required:
-            reasons.append(_when(exp.Is(this=ref.copy(), expression=exp.null()), f"{target}: blank, but required"))
-        bounds: list[exp.Expr] = []
-        if column.min is not None:
-            bounds.append(exp.LT(this=ref.copy(), expression=exp.Literal.number(column.min)))
-        if column.max is not None:
-            bounds.append(exp.GT(this=ref.copy(), expression=exp.Literal.number(column.max)))
-        if bounds:
-            span = f"{_number(column.min)}..{_number(column.max)}"
-            message = exp.DPipe(
-                this=exp.DPipe(this=exp.Literal.string(f"{target}: "), expression=as_text),
-                expression=exp.Literal.string(f" is outside {span}"),
-            )
-            reasons.append(exp.Case(ifs=[exp.If(this=exp.or_(*bounds), true=message)]))
-        if column.allowed is not None:
-            allowed = [exp.Literal.string(v) for v in column.allowed]
-            outside = exp.not_(exp.In(this=as_text.copy(), expressions=allowed))
-            message = exp.DPipe(
-                this=exp.DPipe(this=exp.Literal.string(f"{target}: "), expression=as_text.copy()),
-                expression=exp.Literal.string(f" is not one of {', '.join(column.allowed)}"),
-            )
-            reasons.append(exp.Case(ifs=[exp.If(this=outside, true=message)]))
-    if not reasons:
-        return None
-    # Anonymous: sqlglot would otherwise rewrite concat_ws into a NULL-propagating CASE.
-    return exp.Anonymous(this="concat_ws", expressions=[exp.Literal.string("; "), *reasons])
+    key = set(spec.primary_key or ())
+    for target, column in spec.columns.items():
+        value, failed = convert.conversion(target, column, staged_types[target])
+        if failed is not None:
+            reasons.append(failed)
+        reasons += convert.check_reasons(target, column, value, required=column.required or target in key)
+        values[target] = pseudonymise.hashed(value) if target in spec.pseudonymise else value
+    return values, convert.joined(reasons)
 
 
-def _when(condition: exp.Expr, message: str) -> exp.Expr:
-    return exp.Case(ifs=[exp.If(this=condition, true=exp.Literal.string(message))])
+def _refuse(
+    con: duckdb.DuckDBPyConnection,
+    spec: SourceBase,
+    staged: StagedInput,
+    values: dict[str, exp.Expr],
+    reason: exp.Expr,
+) -> list[tuple[int | None, str | None, str, str]]:
+    """Remove failing rows (and rows a later row with the same key replaces) from staging.
+
+    Returns (line, column, reason, original) of each, the original as JSON with pseudonymised
+    columns already hashed.
+    """
+    ordinal = exp.Sub(
+        # rowids of a new table count up from an offset in insertion (= file) order
+        this=exp.column("rowid"),
+        expression=exp.select("min(rowid)").from_(sql.table(STAGING)).subquery(),
+    )
+    line = exp.column("_line") if staged.has_line_column else exp.null()
+    why = reason
+    if spec.primary_key:
+        later = convert.parse(
+            "count(*) FILTER (WHERE __reason = '') OVER (PARTITION BY __key ORDER BY rowid "
+            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
+        )
+        later = later.transform(
+            lambda node: reason.copy() if isinstance(node, exp.Column) and node.name == "__reason" else node
+        )
+        partition = [values[k].copy() for k in spec.primary_key]
+        for window in later.find_all(exp.Window):
+            window.set("partition_by", partition)
+        duplicate = f"duplicate primary key ({', '.join(spec.primary_key)}): a later row of this input replaces it"
+        why = exp.Case(
+            ifs=[exp.If(this=exp.GT(this=later, expression=exp.Literal.number(0)), true=exp.Literal.string(duplicate))],
+            default=reason.copy(),
+        )
+        why = exp.Case(
+            ifs=[exp.If(this=exp.NEQ(this=reason.copy(), expression=exp.Literal.string("")), true=reason.copy())],
+            default=why,
+        )
+    original = exp.func(
+        "to_json",
+        exp.Struct(
+            expressions=[
+                exp.PropertyEQ(
+                    this=exp.to_identifier(target, quoted=True),
+                    expression=pseudonymise.hashed(sql.column(target))
+                    if target in spec.pseudonymise
+                    else sql.column(target),
+                )
+                for target in spec.columns
+            ]
+        ),
+    )
+    flagged = exp.select(
+        exp.alias_(exp.column("rowid"), "_rowid"),
+        exp.alias_(ordinal, "_ordinal"),
+        exp.alias_(line, "_line_no"),
+        exp.alias_(why, "_why"),
+        exp.alias_(exp.cast(original, "VARCHAR"), "_original"),
+    ).from_(sql.table(STAGING))
+    refused_table = f"{STAGING}_refused"
+    query = exp.select("*").from_(flagged.subquery("f")).where("_why <> ''")
+    con.execute(
+        sql.to_sql(
+            exp.Create(
+                this=sql.table(refused_table),
+                kind="TABLE",
+                expression=query,
+                replace=True,
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+        )
+    )
+    rows = con.execute(f"SELECT _ordinal, _line_no, _why, _original FROM {refused_table} ORDER BY _ordinal").fetchall()
+    con.execute(f"DELETE FROM {STAGING} WHERE rowid IN (SELECT _rowid FROM {refused_table})")
+    con.execute(sql.drop_table(refused_table))
+    if not rows:
+        return []
+    if staged.has_line_column:
+        lines: list[int | None] = [int(row[1]) if row[1] is not None else None for row in rows]
+    else:
+        reader_lines = sorted({r.line for r in staged.rejects if r.line is not None})
+        lines = list(accepted_lines([int(row[0]) for row in rows], reader_lines, staged.first_data_line))
+    return [
+        (
+            line_no,
+            str(why_text).split(":", 1)[0] if not str(why_text).startswith("duplicate") else None,
+            str(why_text),
+            original,
+        )
+        for (_, _, why_text, original), line_no in zip(rows, lines, strict=True)
+    ]
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepted: exp.Select) -> None:
+    """Replace this source's rows that have the same primary key, then insert."""
+    keyed = f"{STAGING}_keyed"
+    con.execute(
+        sql.to_sql(
+            exp.Create(
+                this=sql.table(keyed),
+                kind="TABLE",
+                expression=accepted,
+                replace=True,
+                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
+            )
+        )
+    )
+    same_key = exp.and_(
+        *[
+            exp.EQ(this=exp.column(k, table="n", quoted=True), expression=exp.column(k, table="r", quoted=True))
+            for k in spec.primary_key or ()
+        ]
+    )
+    target = sql.table(spec.table, RAW_SCHEMA)
+    target.set("alias", exp.TableAlias(this=exp.to_identifier("r")))
+    newer = exp.select("1").from_(exp.alias_(sql.table(keyed), "n", table=True)).where(same_key)
+    delete = exp.delete(target).where(
+        exp.and_(
+            exp.EQ(this=exp.column("_source", table="r"), expression=exp.Literal.string(name)),
+            exp.Exists(this=newer),
+        )
+    )
+    con.execute(sql.to_sql(delete))
+    con.execute(f"INSERT INTO {RAW_SCHEMA}.{spec.table} BY NAME SELECT * FROM {keyed}")
+    con.execute(sql.drop_table(keyed))
+
+
+def _insert_rejects(con: duckdb.DuckDBPyConnection, rejects: list[tuple[Any, ...]]) -> None:
+    names = ["load_id", "source", "target_table", "file", "line", "column_name", "reason", "original"]
+    columns = list(zip(*rejects, strict=True))
+    batch = pa.table(
+        {
+            n: pa.array(list(c), type=pa.int64() if n == "line" else pa.string())
+            for n, c in zip(names, columns, strict=True)
+        }
+    )
+    con.register("_rejects_batch", batch)
+    try:
+        con.execute("INSERT INTO meta.rejects BY NAME SELECT * FROM _rejects_batch")
+    finally:
+        con.unregister("_rejects_batch")
+
+
+def _rows_of(con: duckdb.DuckDBPyConnection, name: str, table: str, file: str) -> int:
+    query = (
+        exp.select("count(*)")
+        .from_(sql.table(table, RAW_SCHEMA))
+        .where(
+            exp.and_(
+                exp.EQ(this=exp.column("_source"), expression=exp.Literal.string(name)),
+                exp.EQ(this=exp.column("_file"), expression=exp.Literal.string(file)),
+            )
+        )
+    )
+    return _scalar(con, query)
 
 
 def accepted_lines(ordinals: list[int], rejected_lines: list[int], first_line: int) -> list[int]:
@@ -278,11 +411,6 @@ def accepted_lines(ordinals: list[int], rejected_lines: list[int], first_line: i
             line = first_line + ordinal + skipped
         lines.append(line)
     return lines
-
-
-def file_checksum(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
 
 
 def _ensure_table(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase) -> None:
@@ -372,13 +500,6 @@ def _log_load(con: duckdb.DuckDBPyConnection, spec: SourceBase, result: LoadResu
     )
 
 
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.resolve().as_posix()
-
-
 def _scalar(con: duckdb.DuckDBPyConnection, query: exp.Expr) -> int:
     rows = con.execute(sql.to_sql(query)).fetchall()
     return int(rows[0][0]) if rows and rows[0][0] is not None else 0
@@ -386,9 +507,3 @@ def _scalar(con: duckdb.DuckDBPyConnection, query: exp.Expr) -> int:
 
 def _string(value: str) -> str:
     return exp.Literal.string(value).sql(dialect="duckdb")
-
-
-def _number(value: float | None) -> str:
-    if value is None:
-        return ""
-    return str(int(value)) if float(value).is_integer() else str(value)

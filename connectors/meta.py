@@ -35,7 +35,7 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "files": (
                 "STRUCT(file VARCHAR, checksum VARCHAR, action VARCHAR, rows_read BIGINT, "
                 "rows_loaded BIGINT, rows_rejected BIGINT)[]",
-                "Each input: path, BLAKE2b checksum, loaded/unchanged/replaced, and its counts.",
+                "Each input: path, checksum, loaded/unchanged/replaced/updated, and its counts.",
             ),
             "rows_read": ("BIGINT", "Data rows read from the inputs that changed."),
             "rows_loaded": ("BIGINT", "Rows written to the target table."),
@@ -64,7 +64,11 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         {
             "source": ("VARCHAR", "Source name from config.yaml."),
             "file": ("VARCHAR", "Input file, relative to config.yaml."),
-            "checksum": ("VARCHAR", "BLAKE2b checksum of the file when it was loaded."),
+            "checksum": (
+                "VARCHAR",
+                "What was loaded: the file's BLAKE2b checksum (or, for a database, a hash of the rows read or the "
+                "cursor's high-water mark), then |settings: and a hash of the source's settings.",
+            ),
             "load_id": ("VARCHAR", "The load that brought it in."),
             "rows_loaded": ("BIGINT", "Rows of this file in the target table."),
         },

@@ -32,9 +32,14 @@ def skip_or_fail(reason: str) -> None:
     pytest.skip(reason)
 
 
-def write_config(folder: Path, **overrides: Any) -> Path:
-    """A config.yaml in `folder` like the bundled one, with the database inside `folder`."""
+def write_config(folder: Path, *, only: tuple[str, ...] | None = None, **overrides: Any) -> Path:
+    """A config.yaml in `folder` like the bundled one, with the database inside `folder`.
+
+    `only` keeps just the named sources (tests of one source should not depend on the others).
+    """
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    if only is not None:
+        data["sources"] = {name: data["sources"][name] for name in only}
     data["database"] = str(folder / "cx.duckdb")
     data["kpi_definitions"] = str(ROOT / "kpis" / "definitions")
     for source in data["sources"].values():
@@ -52,7 +57,7 @@ def survey_config(tmp_path: Path) -> Callable[..., AppConfig]:
     def make(*lines: str, kpi_dir: Path | None = None, **overrides: Any) -> AppConfig:
         csv = tmp_path / "survey.csv"
         csv.write_text("\n".join([SURVEY_HEADER, *lines]) + "\n", encoding="utf-8")
-        path = write_config(tmp_path, **overrides)
+        path = write_config(tmp_path, only=("survey_responses",), **overrides)
         data = yaml.safe_load(path.read_text())
         data["sources"]["survey_responses"]["path"] = str(csv)
         if kpi_dir is not None:

@@ -7,12 +7,18 @@ from pydantic import BaseModel
 
 from connectors.columns import ColumnSpec
 from connectors.csv_source import CsvSourceSpec
+from connectors.excel_source import ExcelSourceSpec
+from connectors.json_source import JsonSourceSpec
+from connectors.parquet_source import ParquetSourceSpec
+from connectors.postgres_source import PostgresSourceSpec
+from connectors.sqlite_source import SqliteSourceSpec
 from core.config import ConfigSpec
 from kpis.spec import Contact, DisplayFormat, KpiBase, NpsSpec, StatusRule, Target
 from tests.conftest import ROOT
 
 SPECS: list[type[BaseModel]] = [
-    ConfigSpec, CsvSourceSpec, ColumnSpec, KpiBase, NpsSpec, Contact, DisplayFormat, StatusRule, Target,
+    ConfigSpec, CsvSourceSpec, ParquetSourceSpec, JsonSourceSpec, ExcelSourceSpec, SqliteSourceSpec,
+    PostgresSourceSpec, ColumnSpec, KpiBase, NpsSpec, Contact, DisplayFormat, StatusRule, Target,
 ]  # fmt: skip
 
 

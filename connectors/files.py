@@ -1,0 +1,69 @@
+"""What file-based sources share: a path or glob relative to config.yaml, and file checksums."""
+
+from __future__ import annotations
+
+import difflib
+import glob
+import hashlib
+from collections.abc import Iterable
+from pathlib import Path
+
+from pydantic import Field
+
+from connectors.base import SourceBase, SourceInput
+from core.errors import ConnectorError, Problem
+
+
+class FileSourceBase(SourceBase):
+    """A source read from one file, or from every file matching a glob."""
+
+    path: str = Field(description="A file, or a glob such as exports/*.csv, relative to config.yaml.")
+
+
+def matching_files(name: str, pattern: str, root: Path) -> list[SourceInput]:
+    """The files `pattern` names now, sorted; one clear error when there are none."""
+    if not is_glob(pattern):
+        path = root / pattern
+        if not path.is_file():
+            raise ConnectorError(
+                Problem(
+                    f"file not found: {path}",
+                    subject=name,
+                    fix="check 'path:' in config.yaml (it is relative to config.yaml)",
+                )
+            )
+        return [SourceInput(relative(path, root), path)]
+    matches = sorted(Path(p) for p in glob.glob(str(root / pattern), recursive=True) if Path(p).is_file())
+    if not matches:
+        raise ConnectorError(
+            Problem(
+                f"no file matches {pattern!r} in {root}",
+                subject=name,
+                fix="check 'path:' in config.yaml, or export the files first",
+            )
+        )
+    return [SourceInput(relative(path, root), path) for path in matches]
+
+
+def is_glob(pattern: str) -> bool:
+    return any(char in pattern for char in "*?[")
+
+
+def relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.resolve().as_posix()
+
+
+def file_checksum(path: Path) -> str:
+    with path.open("rb") as handle:
+        return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+
+
+def missing_column(name: str, where: str, wanted: str, available: Iterable[str]) -> Problem:
+    """`where` has no column `wanted`: say which it does have, and the closest match."""
+    names = [str(column) for column in available]
+    close = difflib.get_close_matches(wanted, names, n=1)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return Problem(f"{where} has no column {wanted!r}", subject=name, fix=f"{hint}columns in it: {', '.join(names)}")
