@@ -72,12 +72,10 @@ def refresh(config_file: Path | None, full: bool) -> None:
 
         def show(fraction: float, message: str) -> None:
             bar.update(task, completed=fraction, description=message)
-            if message.startswith(tuple(config.spec.sources)) and (
-                "rows" in message or "FAILED" in message or "unchanged" in message
-            ):
-                bar.console.print(message)
 
         report = run_refresh(config, full=full, progress=show)
+    for load in report.loads:
+        console.print(load.summary(), soft_wrap=True)
     for outcome in report.kpis.outcomes:
         if outcome.ok:
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s")
