@@ -1,7 +1,9 @@
 """Command line for ops teams and analysts: refresh the data, validate definitions, query.
 
 python cli.py refresh            load every source and compute every KPI
-python cli.py validate           check config.yaml and every KPI file; exit 1 on problems
+python cli.py compute            compute every KPI again on the loaded rows (after a KPI file changed)
+python cli.py validate           check config.yaml and every KPI file, run their tests; exit 1 on problems
+python cli.py show-sql KPI       print the DuckDB query a KPI runs
 python cli.py query "SQL"        run a read-only query on the DuckDB file
 """
 
@@ -16,14 +18,15 @@ from typing import Any, TypeVar
 import click
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from core.config import load_config
+from core.config import AppConfig, load_config
 from core.errors import CxKpiError, Problem
 from core.queries import run_read_only_query
 from core.refresh import refresh as run_refresh
-from core.validation import validate_project
+from core.validation import kpi_sql, validate_project
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
@@ -64,7 +67,27 @@ def cli(ctx: click.Context, config_file: Path | None) -> None:
 @reports_errors
 def refresh(config_file: Path | None, full: bool) -> None:
     """Load every source and compute every KPI; readers keep the old data until it is done."""
-    config = load_config(config_file)
+    _refresh(load_config(config_file), full=full, load=True)
+
+
+@cli.command()
+@click.pass_obj
+@reports_errors
+def compute(config_file: Path | None) -> None:
+    """Compute every KPI again on the rows already loaded, without reading the sources."""
+    _refresh(load_config(config_file), full=False, load=False)
+
+
+@cli.command("show-sql")
+@click.argument("kpi")
+@click.pass_obj
+@reports_errors
+def show_sql(config_file: Path | None, kpi: str) -> None:
+    """Print the DuckDB query that aggregates a KPI (against the loaded tables)."""
+    console.print(kpi_sql(load_config(config_file), kpi), highlight=False, markup=False, soft_wrap=True)
+
+
+def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=errors, transient=False
     ) as bar:
@@ -73,9 +96,9 @@ def refresh(config_file: Path | None, full: bool) -> None:
         def show(fraction: float, message: str) -> None:
             bar.update(task, completed=fraction, description=message)
 
-        report = run_refresh(config, full=full, progress=show)
-    for load in report.loads:
-        console.print(load.summary(), soft_wrap=True)
+        report = run_refresh(config, full=full, progress=show, load=load)
+    for result in report.loads:
+        console.print(result.summary(), soft_wrap=True)
     for outcome in report.kpis.outcomes:
         if outcome.ok:
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s")
@@ -121,7 +144,7 @@ def query(config_file: Path | None, sql: str, limit: int) -> None:
 
 def _print_problems(problems: tuple[Problem, ...] | list[Problem]) -> None:
     for problem in problems:
-        errors.print(f"[bold red]error[/]: {problem}", highlight=False, markup=True, soft_wrap=True)
+        errors.print(f"[bold red]error[/]: {escape(str(problem))}", highlight=False, markup=True, soft_wrap=True)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from connectors.load import LoadResult, load_source
 from connectors.meta import ensure_meta_tables
 from core.config import AppConfig
 from core.database import rebuilding
+from core.errors import DatabaseError, Problem
 from kpis.compile import PeriodSettings
 from kpis.compute import KpiRun, compute_all
 from kpis.definitions import load_definitions
@@ -53,17 +54,32 @@ def new_refresh_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
-def refresh(config: AppConfig, *, full: bool = False, progress: Progress | None = None) -> RefreshReport:
-    """Load all sources and compute all KPIs into a fresh copy of the database, then swap it in."""
+def refresh(
+    config: AppConfig, *, full: bool = False, progress: Progress | None = None, load: bool = True
+) -> RefreshReport:
+    """Load all sources and compute all KPIs into a fresh copy of the database, then swap it in.
+
+    With `load=False` only the KPIs are computed again, on the rows already loaded (after a KPI
+    file changed); that needs a database built by an earlier refresh.
+    """
+    if not load and not config.database.is_file():
+        raise DatabaseError(
+            Problem(
+                "there is no database to compute KPIs on yet",
+                file=config.database,
+                fix="load the sources first with `python cli.py refresh`",
+            )
+        )
     report = RefreshReport(new_refresh_id())
     started_at = datetime.now(UTC)
     clock = time.perf_counter()
     notify: Progress = progress or _silent
     catalog = load_definitions(config.kpi_definitions)
-    steps = len(config.spec.sources) + 1
+    sources = config.spec.sources if load else {}
+    steps = len(sources) + 1
     with rebuilding(config.database, full=full) as con:
         ensure_meta_tables(con)
-        for index, (name, spec) in enumerate(config.spec.sources.items()):
+        for index, (name, spec) in enumerate(sources.items()):
             notify(index / steps, f"Loading {name}")
             result = load_source(
                 con,

@@ -1,21 +1,25 @@
 """Compile a KPI definition into one DuckDB query, built as a sqlglot syntax tree.
 
-The query scans the KPI's table once and aggregates, with GROUPING SETS, every grain the KPI
-reports and every dimension it may be broken down by, plus the total. Each output row is one
-(grain, period, dimension, dimension value) with the measure's sufficient statistics.
+The query scans each table the KPI reads once and aggregates, with GROUPING SETS, every grain the
+KPI reports and every dimension it may be broken down by, plus the total. Each output row is one
+(grain, period, dimension, dimension value) with the measure's sufficient statistics. A KPI with a
+trailing window aggregates days first and then adds up the days of each window.
 """
 
 from __future__ import annotations
 
 import difflib
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlglot import exp
 
 from core.errors import KpiDefinitionError, Problem
 from kpis.definitions import KpiDefinition
-from kpis.fragments import columns_of, parse_condition
 from kpis.measures import measure_for
+from kpis.measures.base import Measure, RowSource
 from kpis.spec import Grain, KpiBase
 
 RAW_SCHEMA = "raw"
@@ -23,6 +27,10 @@ TOTAL_DIMENSION = "total"
 TOTAL_VALUE = "Total"
 BLANK_VALUE = "(blank)"
 _TIME_TYPES = ("TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DATE")
+_KEYS = ("grain", "period_start", "dimension", "dimension_value")
+
+Schema = Mapping[str, Mapping[str, str]]
+"""Table name -> (column name -> DuckDB type), for the tables of schema `raw`."""
 
 
 @dataclass(frozen=True)
@@ -36,65 +44,66 @@ class PeriodSettings:
 @dataclass(frozen=True)
 class CompiledKpi:
     definition: KpiDefinition
-    query: exp.Select
+    query: exp.Query
 
     @property
     def sql(self) -> str:
         return self.query.sql(dialect="duckdb", pretty=True)
 
 
-def compile_kpi(
-    definition: KpiDefinition,
-    table_columns: dict[str, str] | None,
-    periods: PeriodSettings,
-) -> CompiledKpi:
-    """Build the query; raise KpiDefinitionError naming every column or table that is wrong.
-
-    `table_columns` maps the table's column names to DuckDB types, or is None if the table has
-    not been loaded.
-    """
+def compile_kpi(definition: KpiDefinition, schema: Schema, periods: PeriodSettings) -> CompiledKpi:
+    """Build the query; raise KpiDefinitionError naming every table or column that is wrong."""
     spec = definition.spec
-    if table_columns is None:
+    measure = measure_for(spec.type)
+    sources = measure.sources(spec)
+    _check(definition, sources, schema)
+    if spec.window_days is not None and not measure.additive:
         raise KpiDefinitionError(
             definition.problem(
-                ("table",),
-                f"table {spec.table!r} has not been loaded",
-                "add a source with 'table: " + spec.table + "' to config.yaml and run a refresh",
+                ("window_days",),
+                f"a trailing window cannot be used with type {spec.type!r}: its statistic does not add up over days",
+                "remove 'window_days:'",
             )
         )
-    _check_columns(definition, table_columns)
-    measure = measure_for(spec.type)
-    time_type = table_columns[spec.time_column]
-    rows = exp.select(
-        *(exp.alias_(_period(g, spec.time_column, time_type, periods), f"period_{g}") for g in spec.grains),
-        *(exp.column(d, quoted=True) for d in spec.dimensions),
-        *(exp.alias_(exp.column(c, quoted=True), alias) for alias, c in measure.columns(spec).items()),
-    ).from_(exp.table_(exp.to_identifier(spec.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA)))
-    rows = rows.where(exp.Not(this=exp.Is(this=exp.column(spec.time_column, quoted=True), expression=exp.null())))
-    if spec.filter is not None:
-        rows = rows.where(exp.Paren(this=parse_condition(spec.filter)))
-    query = exp.select(
-        _grain_label(spec),
-        exp.alias_(
-            exp.Coalesce(
-                this=exp.column(f"period_{spec.grains[0]}"),
-                expressions=[exp.column(f"period_{g}") for g in spec.grains[1:]],
-            ),
-            "period_start",
-        ),
+    grains: tuple[Grain, ...] = ("day",) if spec.window_days else spec.grains
+    rows = [_rows(source, spec, grains, schema, periods) for source in sources]
+    union: exp.Query = rows[0]
+    for part in rows[1:]:
+        union = exp.union(union, part, distinct=False)
+    aggregates = measure.aggregates(spec)
+    query: exp.Query = exp.select(
+        _grain_label(grains),
+        exp.alias_(_first_non_null([exp.column(f"period_{g}") for g in grains]), "period_start"),
         *_dimension_labels(spec),
-        *(exp.alias_(aggregate, name) for name, aggregate in measure.aggregates(spec).items()),
-    ).from_(exp.alias_(exp.Subquery(this=rows), "kpi_rows"))
-    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=_grouping_sets(spec))]))
-    return CompiledKpi(definition, query)
+        *(exp.alias_(aggregate, name) for name, aggregate in aggregates.items()),
+    ).from_(exp.alias_(exp.Subquery(this=union), "kpi_rows"))
+    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=_grouping_sets(spec, grains))]))
+    if spec.window_days:
+        query = _trailing(query, spec, list(aggregates), periods)
+    return CompiledKpi(definition, _finish(query, measure, spec, list(aggregates)))
 
 
-def _period(grain: Grain, column: str, column_type: str, periods: PeriodSettings) -> exp.Expr:
+def _rows(
+    source: RowSource, spec: KpiBase, grains: tuple[Grain, ...], schema: Schema, periods: PeriodSettings
+) -> exp.Select:
+    time_type = schema[source.table][source.time_column]
+    query = exp.select(
+        *(exp.alias_(period_start(g, source.event_time, time_type, periods), f"period_{g}") for g in grains),
+        *(exp.alias_(source.dimensions.get(d, exp.null()), d, quoted=True) for d in spec.dimensions),
+        *(exp.alias_(expression, alias) for alias, expression in source.columns.items()),
+    ).from_(exp.table_(exp.to_identifier(source.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA)))
+    query = query.where(exp.Not(this=exp.Is(this=source.event_time.copy(), expression=exp.null())))
+    for condition in source.conditions:
+        query = query.where(condition.copy())
+    return query
+
+
+def period_start(grain: Grain, value: exp.Expr, value_type: str, periods: PeriodSettings) -> exp.Expr:
     """The first day of the period a time value belongs to, in the reporting time zone."""
-    value: exp.Expr = exp.column(column, quoted=True)
-    if column_type == "TIMESTAMP WITH TIME ZONE":
+    value = value.copy()
+    if value_type == "TIMESTAMP WITH TIME ZONE":
         value = exp.func("timezone", exp.Literal.string(periods.timezone), value, dialect="duckdb")
-    elif column_type == "DATE":
+    elif value_type == "DATE":
         value = exp.cast(value, "TIMESTAMP")
     if grain == "day":
         return exp.cast(value, "DATE")
@@ -108,19 +117,34 @@ def _period(grain: Grain, column: str, column_type: str, periods: PeriodSettings
     return exp.cast(exp.func("date_trunc", exp.Literal.string(grain), value, dialect="duckdb"), "DATE")
 
 
-def _grouped(column: str) -> exp.Expr:
-    """True in the output rows where `column` is one of the grouping keys."""
-    return exp.EQ(this=exp.func("grouping", exp.column(column, quoted=True)), expression=exp.Literal.number(0))
+def _period_end(grain: Grain, start: exp.Expr) -> exp.Expr:
+    step = exp.Interval(this=exp.Literal.string("1"), unit=exp.var(grain.upper()))
+    day = exp.Interval(this=exp.Literal.string("1"), unit=exp.var("DAY"))
+    return exp.cast(exp.Sub(this=exp.Add(this=start, expression=step), expression=day), "DATE")
 
 
-def _grain_label(spec: KpiBase) -> exp.Expr:
+def _first_non_null(values: list[exp.Column]) -> exp.Expr:
+    return exp.Coalesce(this=values[0], expressions=values[1:]) if len(values) > 1 else values[0]
+
+
+def _grouped(name: str) -> exp.Expr:
+    """True in the output rows where `name` is one of the grouping keys."""
+    return exp.EQ(this=exp.func("grouping", exp.column(name, quoted=True)), expression=exp.Literal.number(0))
+
+
+def _grain_label(grains: tuple[Grain, ...]) -> exp.Expr:
     case = exp.Case()
-    for grain in spec.grains:
+    for grain in grains:
         case = case.when(_grouped(f"period_{grain}"), exp.Literal.string(grain))
     return exp.alias_(case, "grain")
 
 
 def _dimension_labels(spec: KpiBase) -> list[exp.Expr]:
+    if not spec.dimensions:
+        return [
+            exp.alias_(exp.Literal.string(TOTAL_DIMENSION), "dimension"),
+            exp.alias_(exp.Literal.string(TOTAL_VALUE), "dimension_value"),
+        ]
     name = exp.Case()
     value = exp.Case()
     for dimension in spec.dimensions:
@@ -134,9 +158,9 @@ def _dimension_labels(spec: KpiBase) -> list[exp.Expr]:
     return [exp.alias_(name, "dimension"), exp.alias_(value, "dimension_value")]
 
 
-def _grouping_sets(spec: KpiBase) -> list[exp.Expr]:
+def _grouping_sets(spec: KpiBase, grains: tuple[Grain, ...]) -> list[exp.Expr]:
     sets: list[exp.Expr] = []
-    for grain in spec.grains:
+    for grain in grains:
         period = exp.column(f"period_{grain}")
         sets.append(exp.Tuple(expressions=[period]))
         for dimension in spec.dimensions:
@@ -144,35 +168,123 @@ def _grouping_sets(spec: KpiBase) -> list[exp.Expr]:
     return sets
 
 
-def _check_columns(definition: KpiDefinition, table_columns: dict[str, str]) -> None:
-    spec = definition.spec
-    measure = measure_for(spec.type)
-    wanted: list[tuple[tuple[str | int, ...], str]] = [(("time_column",), spec.time_column)]
-    fields = {column: key for key, column in _spec_column_fields(spec, measure.columns(spec))}
-    wanted += [((key,), column) for column, key in fields.items()]
-    wanted += [(("dimensions", i), d) for i, d in enumerate(spec.dimensions)]
-    if spec.filter is not None:
-        wanted += [(("filter",), c) for c in sorted(columns_of(parse_condition(spec.filter)))]
-    problems: list[Problem] = []
-    for key, column in wanted:
-        if column not in table_columns:
-            close = difflib.get_close_matches(column, list(table_columns), n=1)
-            hint = f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(sorted(table_columns))}"
-            problems.append(definition.problem(key, f"{key[0]}: column {column!r} not in table {spec.table!r}", hint))
-    time_type = table_columns.get(spec.time_column)
-    if time_type is not None and time_type not in _TIME_TYPES:
-        problems.append(
-            definition.problem(
-                ("time_column",),
-                f"time_column {spec.time_column!r} is {time_type}",
-                "choose a timestamp or date column",
-            )
+def _trailing(daily: exp.Query, spec: KpiBase, aggregates: list[str], periods: PeriodSettings) -> exp.Query:
+    """Each period's value over the `window_days` days ending on its last day, from daily sums."""
+    assert spec.window_days is not None
+    starts = [
+        exp.select(
+            exp.alias_(exp.Literal.string(grain), "grain"),
+            exp.alias_(period_start(grain, exp.column("period_start"), "DATE", periods), "period_start"),
+            "dimension",
+            "dimension_value",
         )
+        .distinct()
+        .from_("daily")
+        for grain in spec.grains
+    ]
+    union: exp.Query = starts[0]
+    for part in starts[1:]:
+        union = exp.union(union, part, distinct=False)
+    end = _period_end_by_grain(spec.grains, exp.column("period_start", "p"))
+    first_day = exp.Sub(this=end.copy(), expression=exp.Literal.number(spec.window_days - 1))
+    joined = exp.and_(
+        exp.column("dimension", "d").eq(exp.column("dimension", "p")),
+        exp.column("dimension_value", "d").eq(exp.column("dimension_value", "p")),
+        exp.Between(this=exp.column("period_start", "d"), low=first_day, high=end),
+    )
+    query = (
+        exp.select(
+            *(exp.column(key, "p") for key in _KEYS),
+            *(exp.alias_(exp.Sum(this=exp.column(name, "d")), name) for name in aggregates),
+        )
+        .from_(exp.alias_(exp.Subquery(this=union), "p"))
+        .join(exp.alias_(exp.to_table("daily"), "d"), on=joined)
+        .group_by(*(exp.column(key, "p") for key in _KEYS))
+    )
+    return query.with_("daily", as_=daily)
+
+
+def _period_end_by_grain(grains: tuple[Grain, ...], start: exp.Expr) -> exp.Expr:
+    case = exp.Case()
+    for grain in grains:
+        case = case.when(exp.column("grain", "p").eq(exp.Literal.string(grain)), _period_end(grain, start.copy()))
+    return case
+
+
+def _finish(query: exp.Query, measure: Measure, spec: KpiBase, aggregates: list[str]) -> exp.Query:
+    finish = measure.finish(spec)
+    if not finish and not any(name.startswith("_") for name in aggregates):
+        return query
+    public = [name for name in aggregates if not name.startswith("_")]
+    return exp.select(*_KEYS, *public, *(exp.alias_(expression, name) for name, expression in finish.items())).from_(
+        exp.alias_(exp.Subquery(this=query), "aggregated")
+    )
+
+
+def _check(definition: KpiDefinition, sources: list[RowSource], schema: Schema) -> None:
+    """Every table loaded, every column present, every time column a time: or all the problems."""
+    problems: list[Problem] = []
+    for source in sources:
+        columns = schema.get(source.table)
+        if columns is None:
+            problems.append(
+                definition.problem(
+                    _key_of(definition, source.table),
+                    f"table {source.table!r} has not been loaded",
+                    f"add a source with 'table: {source.table}' to config.yaml and run a refresh",
+                )
+            )
+            continue
+        used: list[exp.Expr] = [exp.column(source.time_column), source.event_time]
+        used += [*source.dimensions.values(), *source.columns.values(), *source.conditions]
+        names = sorted({c.name for expression in used for c in expression.find_all(exp.Column) if not c.table})
+        for name in names:
+            if name in columns:
+                continue
+            close = difflib.get_close_matches(name, list(columns), n=1)
+            hint = f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(sorted(columns))}"
+            key = _key_of(definition, name)
+            problems.append(definition.problem(key, f"{key[0]}: column {name!r} not in table {source.table!r}", hint))
+        time_type = columns.get(source.time_column)
+        if time_type is not None and time_type not in _TIME_TYPES:
+            problems.append(
+                definition.problem(
+                    _key_of(definition, source.time_column),
+                    f"{source.time_column!r} is {time_type}, not a time",
+                    "choose a timestamp or date column",
+                )
+            )
     if problems:
-        raise KpiDefinitionError(problems)
+        raise KpiDefinitionError(list(dict.fromkeys(problems)))
 
 
-def _spec_column_fields(spec: KpiBase, columns: dict[str, str]) -> list[tuple[str, str]]:
-    """(spec field, column) for the measure's columns, so errors can point at the right key."""
-    values = spec.model_dump()
-    return [(next((k for k, v in values.items() if v == column), "name"), column) for column in columns.values()]
+def _key_of(definition: KpiDefinition, name: str) -> tuple[str | int, ...]:
+    """The key in the KPI file that mentions `name`, so a problem points at the right line."""
+    data = definition.spec.model_dump(by_alias=True, exclude={"tests", "description", "display_name"})
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    exact: list[tuple[str | int, ...]] = []
+    mentioned: list[tuple[str | int, ...]] = []
+    _search(data, (), name, word, exact, mentioned)
+    found = exact or mentioned
+    return found[0] if found else ("name",)
+
+
+def _search(
+    value: Any,
+    path: tuple[str | int, ...],
+    name: str,
+    word: re.Pattern[str],
+    exact: list[tuple[str | int, ...]],
+    mentioned: list[tuple[str | int, ...]],
+) -> None:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _search(item, (*path, key), name, word, exact, mentioned)
+    elif isinstance(value, (list, tuple)):
+        for index, item in enumerate(value):
+            _search(item, (*path, index), name, word, exact, mentioned)
+    elif isinstance(value, str) and path:
+        if value == name:
+            exact.append(path)
+        elif word.search(value):
+            mentioned.append(path)

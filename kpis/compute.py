@@ -18,12 +18,29 @@ from sqlglot import exp
 from core.errors import KpiDefinitionError, Problem
 from core.frames import frame, scalar
 from kpis import stats
-from kpis.compile import RAW_SCHEMA, CompiledKpi, PeriodSettings, compile_kpi
+from kpis.compile import RAW_SCHEMA, TOTAL_DIMENSION, CompiledKpi, PeriodSettings, Schema, compile_kpi
 from kpis.definitions import KpiCatalog, KpiDefinition
 from kpis.measures import measure_for
+from kpis.measures.base import Measure
+from kpis.measures.loop_closure import LoopClosureSpec, backlog_query
 from kpis.periods import shift
+from kpis.spec import KpiBase, SingleTableKpi
 from kpis.status import status
 from kpis.store import CATALOG_COLUMNS, VALUES_COLUMNS, ensure_kpi_tables
+
+# What an anonymity minimum hides: everything but the number of respondents.
+_HIDDEN = (
+    "value",
+    "ci_low",
+    "ci_high",
+    "numerator",
+    "denominator",
+    "positive",
+    "neutral",
+    "negative",
+    "variance",
+    "details",
+)
 
 
 @dataclass
@@ -55,15 +72,17 @@ def compute_all(
 ) -> KpiRun:
     """Compute every KPI of `catalog` on `con` and store the results in the `kpi` schema."""
     ensure_kpi_tables(con)
+    con.execute("SET TimeZone = ?", [periods.timezone])
     run = KpiRun()
     broken = _problems_by_kpi(catalog.problems)
     for name, problems in broken.items():
         _mark_broken(con, name, problems, refresh_id)
         run.outcomes.append(KpiOutcome(name, problems=tuple(problems)))
+    schema = raw_schema(con)
     for definition in catalog.definitions:
         started = time.perf_counter()
         try:
-            compiled = compile_kpi(definition, table_columns(con, definition.spec.table), periods)
+            compiled = compile_kpi(definition, schema, periods)
         except KpiDefinitionError as err:
             _mark_broken(con, definition.name, list(err.problems), refresh_id)
             run.outcomes.append(KpiOutcome(definition.name, problems=err.problems))
@@ -72,8 +91,9 @@ def compute_all(
         _store(con, compiled, values, refresh_id)
         run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started))
     known = [d.name for d in catalog.definitions] + list(broken)
-    con.execute("DELETE FROM kpi.kpi_values WHERE NOT list_contains(?, kpi)", [known])
-    con.execute("DELETE FROM kpi.catalog WHERE NOT list_contains(?, kpi)", [known])
+    for table in ("kpi_values", "catalog", "loop_backlog"):
+        con.execute(f"DELETE FROM kpi.{table} WHERE NOT list_contains(?, kpi)", [known])
+    con.execute("SET TimeZone = 'UTC'")
     return run
 
 
@@ -84,7 +104,8 @@ def compute_values(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refres
     counts = frame(con, compiled.sql)
     scored = measure.statistics(spec, counts)
     scored["period_start"] = pd.to_datetime(scored["period_start"])
-    parts = [_per_grain(spec, str(grain), frame, measure.scale) for grain, frame in scored.groupby("grain", sort=False)]
+    scored = _suppress_small_groups(scored, spec.anonymity_min)
+    parts = [_per_grain(spec, measure, str(grain), rows) for grain, rows in scored.groupby("grain", sort=False)]
     values = pd.concat(parts, ignore_index=True) if parts else scored
     values["kpi"] = spec.name
     values["refresh_id"] = refresh_id
@@ -94,46 +115,85 @@ def compute_values(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refres
     return values[list(VALUES_COLUMNS)].sort_values(["grain", "dimension", "dimension_value", "period_start"])
 
 
-def _per_grain(spec, grain: str, frame: pd.DataFrame, scale: float) -> pd.DataFrame:  # type: ignore[no-untyped-def]
-    frame = frame.copy()
-    frame["period_end"] = shift(frame["period_start"], grain, 1) - pd.Timedelta(days=1)  # type: ignore[arg-type]
-    frame["target"] = [spec.target_on(day.date()) for day in frame["period_start"]]
-    frame["target"] = frame["target"].astype(float)
-    value = frame["value"].to_numpy(dtype=float)
-    frame["status"] = status(
-        value,
-        frame["target"].to_numpy(dtype=float),
+def _suppress_small_groups(scored: pd.DataFrame, minimum: int | None) -> pd.DataFrame:
+    """Hide every score of a group under the anonymity minimum, and stop it being worked out by difference.
+
+    When one group of a breakdown is hidden in a period, the total minus the others would reveal it:
+    the next smallest group of that breakdown is hidden too (complementary suppression).
+    """
+    scored = scored.copy()
+    if minimum is None:
+        scored["suppressed"] = False
+        return scored
+    hidden = scored["n"] < minimum
+    breakdown = scored[scored["dimension"] != TOTAL_DIMENSION]
+    for _, group in breakdown.groupby(["grain", "period_start", "dimension"], sort=False):
+        small = hidden[group.index]
+        if small.sum() == 1 and len(group) > 1:
+            hidden[group[~small].sort_values("n").index[0]] = True
+    for column in _HIDDEN:
+        if column in scored:
+            scored[column] = scored[column].astype(object if column == "details" else float).where(~hidden, None)
+    scored["suppressed"] = hidden
+    return scored
+
+
+def _per_grain(spec: KpiBase, measure: Measure, grain: str, rows: pd.DataFrame) -> pd.DataFrame:
+    rows = rows.copy()
+    rows["period_end"] = shift(rows["period_start"], grain, 1) - pd.Timedelta(days=1)  # type: ignore[arg-type]
+    rows["target"] = [spec.target_on(day.date()) for day in rows["period_start"]]
+    rows["target"] = rows["target"].astype(float)
+    target = rows["target"].to_numpy(dtype=float)
+    rows["status"] = status(
+        rows["value"].to_numpy(dtype=float),
+        target,
         higher_is_better=spec.direction == "higher_is_better",
-        amber_within=spec.status.amber_within,
+        amber_within=np.array([spec.status.amber_margin(t) if not np.isnan(t) else 0.0 for t in target]),
     )
-    frame["low_sample"] = frame["n"] < spec.min_n
-    previous = frame[["dimension", "dimension_value", "period_start", "value", "variance", "n"]].copy()
+    rows["low_sample"] = rows["n"] < spec.min_n
+    keys = ["dimension", "dimension_value", "period_start"]
+    previous = rows[[*keys, "value", "variance", "n", "numerator", "denominator"]].copy()
     previous["period_start"] = shift(previous["period_start"], grain, 1)  # type: ignore[arg-type]
-    previous = previous.rename(columns={"value": "previous_value", "variance": "_prev_var", "n": "_prev_n"})
-    frame = frame.merge(previous, on=["dimension", "dimension_value", "period_start"], how="left")
-    frame["change"] = frame["value"] - frame["previous_value"]
-    p_value = stats.two_sample_z(
-        frame["value"].to_numpy(dtype=float),
-        frame["variance"].to_numpy(dtype=float),
-        frame["n"].to_numpy(dtype=float),
-        frame["previous_value"].to_numpy(dtype=float),
-        frame["_prev_var"].to_numpy(dtype=float),
-        frame["_prev_n"].to_numpy(dtype=float),
-        scale,
-    )
-    frame["change_p_value"] = p_value
-    frame["change_significant"] = pd.array(
+    previous = previous.rename(columns=lambda c: c if c in keys else f"_previous_{c}")
+    rows = rows.merge(previous, on=keys, how="left")
+    rows["previous_value"] = rows["_previous_value"]
+    rows["change"] = rows["value"] - rows["previous_value"]
+    p_value = _change_p_value(measure.change_test_of(spec), measure.scale, rows)
+    rows["change_p_value"] = p_value
+    rows["change_significant"] = pd.array(
         [None if np.isnan(p) else bool(p < stats.SIGNIFICANCE_LEVEL) for p in p_value], dtype="boolean"
     )
-    return frame.drop(columns=["_prev_var", "_prev_n"])
+    return rows.drop(columns=[c for c in rows.columns if c.startswith("_previous_")])
 
 
-def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str] | None:
+def _change_p_value(test: str, scale: float, rows: pd.DataFrame) -> stats.Floats:
+    def now(name: str) -> stats.Floats:
+        return rows[name].to_numpy(dtype=float)
+
+    def before(name: str) -> stats.Floats:
+        return rows[f"_previous_{name}"].to_numpy(dtype=float)
+
+    if test == "z":
+        return stats.two_sample_z(
+            now("value"), now("variance"), now("n"), before("value"), before("variance"), before("n"), scale
+        )
+    if test == "two_proportion":
+        return stats.two_proportion_z(now("numerator"), now("denominator"), before("numerator"), before("denominator"))
+    if test == "welch":
+        return stats.welch_t(now("value"), now("variance"), now("n"), before("value"), before("variance"), before("n"))
+    return np.full(len(rows), np.nan)
+
+
+def raw_schema(con: duckdb.DuckDBPyConnection) -> Schema:
+    """Every loaded table with its columns' types: what KPI definitions are checked against."""
+    schema: dict[str, dict[str, str]] = {}
     rows = con.execute(
-        "SELECT column_name, data_type FROM duckdb_columns() WHERE schema_name = ? AND table_name = ?",
-        [RAW_SCHEMA, table],
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() WHERE schema_name = ? ORDER BY column_index",
+        [RAW_SCHEMA],
     ).fetchall()
-    return {name: data_type for name, data_type in rows} or None
+    for table, name, data_type in rows:
+        schema.setdefault(table, {})[name] = data_type
+    return schema
 
 
 def _store(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, values: pd.DataFrame, refresh_id: str) -> None:
@@ -143,37 +203,73 @@ def _store(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, values: pd.Dat
     con.register("_kpi_values_frame", values)
     con.execute("INSERT INTO kpi.kpi_values BY NAME SELECT * FROM _kpi_values_frame")
     con.unregister("_kpi_values_frame")
-    latest = exp.select(exp.func("max", exp.column(spec.time_column, quoted=True))).from_(
-        exp.table_(exp.to_identifier(spec.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA))
-    )
-    row = _catalog_row(definition, compiled.sql, scalar(con, latest.sql("duckdb")), refresh_id)
+    con.execute("DELETE FROM kpi.loop_backlog WHERE kpi = ?", [spec.name])
+    if isinstance(spec, LoopClosureSpec):
+        backlog = exp.select(
+            exp.alias_(exp.Literal.string(spec.name), "kpi"),
+            exp.Star(),
+            exp.alias_(exp.Literal.string(refresh_id), "refresh_id"),
+        ).from_(exp.Subquery(this=backlog_query(spec)))
+        con.execute(f"INSERT INTO kpi.loop_backlog BY NAME {backlog.sql('duckdb')}")
+    row = _catalog_row(definition, compiled.sql, _data_through(con, spec), refresh_id)
     _upsert_catalog(con, row)
+
+
+def _data_through(con: duckdb.DuckDBPyConnection, spec: KpiBase) -> object:
+    """The latest event time in any table the KPI reads."""
+    times = [
+        exp.select(exp.alias_(exp.Max(this=exp.column(source.time_column, quoted=True)), "latest")).from_(
+            exp.table_(exp.to_identifier(source.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA))
+        )
+        for source in measure_for(spec.type).sources(spec)
+    ]
+    union: exp.Query = times[0]
+    for part in times[1:]:
+        union = exp.union(union, part, distinct=False)
+    return scalar(con, exp.select(exp.Max(this=exp.column("latest"))).from_(exp.Subquery(this=union)).sql("duckdb"))
 
 
 def _catalog_row(definition: KpiDefinition, sql: str, data_through: object, refresh_id: str) -> dict[str, object]:
     spec = definition.spec
     measure = measure_for(spec.type)
+    single = spec if isinstance(spec, SingleTableKpi) else None
+    sources = measure.sources(spec)
+    contacts = {"backup": spec.backup, "escalation": spec.escalation}
     return {
         "kpi": spec.name,
         "display_name": spec.display_name,
         "description": spec.description.strip(),
         "type": spec.type,
+        "category": spec.category,
+        "statistic": measure.statistic_of(spec),
         "formula": measure.formula(spec),
-        "table_name": spec.table,
-        "time_column": spec.time_column,
+        "table_name": ", ".join(dict.fromkeys(s.table for s in sources)),
+        "time_column": single.time_column if single else ", ".join(dict.fromkeys(s.time_column for s in sources)),
         "dimensions": list(spec.dimensions),
         "grains": list(spec.grains),
+        "window_days": spec.window_days,
         "direction": spec.direction,
         "decimals": spec.format.decimals,
         "unit": spec.format.unit,
         "min_n": spec.min_n,
+        "anonymity_min": spec.anonymity_min,
         "owner_name": spec.owner.name,
         "owner_email": spec.owner.email,
         "owner_team": spec.owner.team,
-        "backup_name": spec.backup.name if spec.backup else None,
-        "escalation_name": spec.escalation.name if spec.escalation else None,
+        **{
+            f"{role}_{field}": getattr(c, field) if c else None
+            for role, c in contacts.items()
+            for field in ("name", "email", "team")
+        },
+        "owners": json.dumps(
+            {
+                d: {v: c.model_dump(exclude_none=True) for v, c in by_value.items()}
+                for d, by_value in spec.owners.items()
+            }
+        ),
         "targets": json.dumps([{"from": t.starts.isoformat(), "value": t.value} for t in spec.targets]),
         "amber_within": spec.status.amber_within,
+        "amber_within_percent": spec.status.amber_within_percent,
         "data_through": data_through,
         "definition_file": definition.file.name,
         "definition": definition.text,

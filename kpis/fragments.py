@@ -67,6 +67,21 @@ _ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Anonymous,
 )
 _ALLOWED_FUNCTIONS = {"starts_with", "ends_with", "contains", "nullif", "greatest", "least"}
+_AGGREGATES: tuple[type[exp.Expr], ...] = (
+    exp.Count,
+    exp.Sum,
+    exp.Avg,
+    exp.Min,
+    exp.Max,
+    exp.Median,
+    exp.Stddev,
+    exp.StddevSamp,
+    exp.Variance,
+    exp.Distinct,
+    exp.Filter,
+    exp.Where,
+    exp.Star,
+)
 
 
 class FragmentError(ValueError):
@@ -75,6 +90,21 @@ class FragmentError(ValueError):
 
 def parse_condition(text: str) -> exp.Expr:
     """Parse a filter such as `channel <> 'store' AND nps IS NOT NULL`, or raise FragmentError."""
+    tree = _parse(text, _ALLOWED_NODES)
+    if tree.find(exp.AggFunc):
+        raise FragmentError("is a row condition and may not use aggregates such as count() or sum()")
+    return tree
+
+
+def parse_aggregate(text: str) -> exp.Expr:
+    """Parse a custom KPI's aggregate such as `count(*) FILTER (WHERE csat >= 4)`, or raise FragmentError."""
+    tree = _parse(text, _ALLOWED_NODES + _AGGREGATES)
+    if tree.find(exp.AggFunc) is None:
+        raise FragmentError("must aggregate the rows, e.g. count(*), sum(x) or avg(x)")
+    return tree
+
+
+def _parse(text: str, allowed: tuple[type[exp.Expr], ...]) -> exp.Expr:
     try:
         statements = sqlglot.parse(text, dialect="duckdb")
     except ParseError as err:
@@ -90,7 +120,7 @@ def parse_condition(text: str) -> exp.Expr:
                 f"may not call {node.name}(); allowed functions: "
                 f"lower, upper, trim, coalesce, abs, round, {', '.join(sorted(_ALLOWED_FUNCTIONS))}"
             )
-        if not isinstance(node, _ALLOWED_NODES):
+        if not isinstance(node, allowed):
             raise FragmentError(
                 f"may not use {node.key.upper()} here ({node.sql('duckdb')[:60]!r}); "
                 "only comparisons, AND/OR/NOT, arithmetic and simple functions"

@@ -57,3 +57,58 @@ def two_sample_z(
         z = (value - previous_value) / se
     p = 2.0 * stats.norm.sf(np.abs(z))
     return np.where(np.isfinite(z), p, np.nan)
+
+
+def wilson_interval(successes: Floats, n: Floats) -> tuple[Floats, Floats]:
+    """Wilson score interval of a proportion, as fractions 0..1 (NaN where n is 0)."""
+    z2 = Z95**2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = successes / n
+        centre = (p + z2 / (2 * n)) / (1 + z2 / n)
+        half = Z95 * np.sqrt(p * (1 - p) / n + z2 / (4 * n**2)) / (1 + z2 / n)
+    valid = n > 0
+    return np.where(valid, centre - half, np.nan), np.where(valid, centre + half, np.nan)
+
+
+def two_proportion_z(successes: Floats, n: Floats, previous_successes: Floats, previous_n: Floats) -> Floats:
+    """Two-sided p-value of the pooled two-proportion z-test (NaN when undefined)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pooled = (successes + previous_successes) / (n + previous_n)
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / previous_n))
+        z = (successes / n - previous_successes / previous_n) / se
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    return np.where(np.isfinite(z), p, np.nan)
+
+
+def t_interval(mean: Floats, variance: Floats, n: Floats) -> tuple[Floats, Floats]:
+    """Mean +/- t(0.975, n-1) * s / sqrt(n), with the sample variance s^2 (NaN for n < 2)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        t = stats.t.ppf(0.975, n - 1)
+        half = t * np.sqrt(variance / n)
+    valid = n >= 2
+    return np.where(valid, mean - half, np.nan), np.where(valid, mean + half, np.nan)
+
+
+def welch_t(
+    mean: Floats, variance: Floats, n: Floats, previous_mean: Floats, previous_variance: Floats, previous_n: Floats
+) -> Floats:
+    """Two-sided p-value of Welch's t-test between two independent means (NaN when undefined)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a, b = variance / n, previous_variance / previous_n
+        t = (mean - previous_mean) / np.sqrt(a + b)
+        df = (a + b) ** 2 / (a**2 / (n - 1) + b**2 / (previous_n - 1))
+        p = 2.0 * stats.t.sf(np.abs(t), df)
+    return np.where(np.isfinite(t) & np.isfinite(df), p, np.nan)
+
+
+def sample_variance(total: Floats, sum_of_squares: Floats, n: Floats) -> Floats:
+    """Sample variance (n - 1 denominator) from a count, a sum and a sum of squares."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        variance = (sum_of_squares - total**2 / n) / (n - 1)
+    return np.where(n >= 2, np.maximum(variance, 0.0), np.nan)
+
+
+def share(successes: Floats, n: Floats) -> Floats:
+    """successes / n as a fraction, NaN where n is 0 (no answers is no value, never 0)."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, successes / n, np.nan)

@@ -18,7 +18,7 @@ def status(
     target: npt.NDArray[np.float64],
     *,
     higher_is_better: bool,
-    amber_within: float,
+    amber_within: float | npt.NDArray[np.float64],
 ) -> npt.NDArray[np.str_]:
     """'on target' when the target is met, 'at risk' when within `amber_within` of it, else 'off target'."""
     with np.errstate(invalid="ignore"):

@@ -33,6 +33,8 @@ VALUES_COLUMNS: dict[str, tuple[str, str]] = {
     "change": ("DOUBLE", "value - previous_value."),
     "change_p_value": ("DOUBLE", "Two-sided p-value of the change (independent samples)."),
     "change_significant": ("BOOLEAN", "True when change_p_value < 0.05."),
+    "suppressed": ("BOOLEAN", "True when the group is under the KPI's anonymity minimum: no score is shown."),
+    "details": ("JSON", "Type-specific figures, e.g. loop closure median/p90/SLA share, favourability by item."),
     "refresh_id": ("VARCHAR", "The refresh that computed this row (meta.refreshes)."),
 }
 
@@ -54,9 +56,19 @@ CATALOG_COLUMNS: dict[str, tuple[str, str]] = {
     "owner_email": ("VARCHAR", "Owner's e-mail."),
     "owner_team": ("VARCHAR", "Owner's team."),
     "backup_name": ("VARCHAR", "Backup owner."),
+    "backup_email": ("VARCHAR", "Backup owner's e-mail."),
+    "backup_team": ("VARCHAR", "Backup owner's team."),
     "escalation_name": ("VARCHAR", "Escalation contact."),
+    "escalation_email": ("VARCHAR", "Escalation contact's e-mail."),
+    "escalation_team": ("VARCHAR", "Escalation contact's team."),
+    "owners": ("JSON", "Owner per dimension value: {dimension: {value: {name, email, team}}}."),
+    "category": ("VARCHAR", "customer, employee or operations."),
+    "statistic": ("VARCHAR", "What the value is: nps, share, mean, share_positive, median_hours, ..."),
+    "anonymity_min": ("INTEGER", "Groups with fewer respondents show no score (NULL: no minimum)."),
+    "window_days": ("INTEGER", "Trailing window in days each value covers (NULL: the period itself)."),
+    "amber_within_percent": ("DOUBLE", "Distance from target, as % of the target, that still counts as 'at risk'."),
     "targets": ("JSON", "Targets over time: [{from, value}]."),
-    "amber_within": ("DOUBLE", "Distance from target that still counts as 'at risk'."),
+    "amber_within": ("DOUBLE", "Distance from target, in the KPI's units, that still counts as 'at risk'."),
     "data_through": ("TIMESTAMPTZ", "Latest time stamp in the KPI's rows."),
     "definition_file": ("VARCHAR", "The YAML file that defines it."),
     "definition": ("VARCHAR", "The YAML text as computed."),
@@ -64,6 +76,18 @@ CATALOG_COLUMNS: dict[str, tuple[str, str]] = {
     "status": ("VARCHAR", "ok, or error when this refresh could not compute it (values kept)."),
     "problems": ("VARCHAR", "What is wrong with its definition, when status is error."),
     "refresh_id": ("VARCHAR", "The refresh that last computed it."),
+}
+
+BACKLOG_COLUMNS: dict[str, tuple[str, str]] = {
+    "kpi": ("VARCHAR", "Loop-closure KPI name (kpi.catalog.kpi)."),
+    "as_of": ("TIMESTAMPTZ", "The data's 'as of' time: the latest start or end time in the cases table."),
+    "dimension": ("VARCHAR", "Breakdown column, or 'total'."),
+    "dimension_value": ("VARCHAR", "Value of the breakdown column, or 'Total'."),
+    "age_bucket": ("VARCHAR", "How long the cases have been open: under 24 h, 24-48 h, 2-7 days, over 7 days."),
+    "bucket_order": ("INTEGER", "Sort order of the age buckets, youngest first."),
+    "open_cases": ("BIGINT", "Cases still open at as_of."),
+    "overdue_cases": ("BIGINT", "Open cases past their SLA deadline."),
+    "refresh_id": ("VARCHAR", "The refresh that computed this row."),
 }
 
 LATEST_VIEW = """
@@ -74,7 +98,27 @@ QUALIFY period_start = max(period_start) OVER (PARTITION BY kpi, grain)
 
 
 def ensure_kpi_tables(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the `kpi` schema, its tables and views, with a comment on every table and column."""
+    """Create the `kpi` schema, its tables and views, with a comment on every table and column.
+
+    The kpi tables are derived data: one written by an older version with other columns is
+    dropped and recreated (a refresh computes it again).
+    """
+    for table, columns in (
+        ("kpi_values", VALUES_COLUMNS),
+        ("catalog", CATALOG_COLUMNS),
+        ("loop_backlog", BACKLOG_COLUMNS),
+    ):
+        existing = [
+            name
+            for (name,) in con.execute(
+                "SELECT column_name FROM duckdb_columns() "
+                "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+                [SCHEMA, table],
+            ).fetchall()
+        ]
+        if existing and existing != list(columns):
+            con.execute(f"DROP VIEW IF EXISTS {SCHEMA}.latest")
+            con.execute(f"DROP TABLE {SCHEMA}.{table}")
     create_documented_table(
         con,
         SCHEMA,
@@ -88,6 +132,13 @@ def ensure_kpi_tables(con: duckdb.DuckDBPyConnection) -> None:
         "catalog",
         "One row per KPI: its definition, owner, targets and the SQL it runs.",
         CATALOG_COLUMNS,
+    )
+    create_documented_table(
+        con,
+        SCHEMA,
+        "loop_backlog",
+        "Open loop-closure cases by age at the data's 'as of' time, per KPI and dimension value.",
+        BACKLOG_COLUMNS,
     )
     con.execute(LATEST_VIEW)
     comment_on(

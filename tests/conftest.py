@@ -38,16 +38,29 @@ def write_config(folder: Path, *, only: tuple[str, ...] | None = None, **overrid
     `only` keeps just the named sources (tests of one source should not depend on the others).
     """
     data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    if only is not None:
-        data["sources"] = {name: data["sources"][name] for name in only}
     data["database"] = str(folder / "cx.duckdb")
     data["kpi_definitions"] = str(ROOT / "kpis" / "definitions")
+    if only is not None:
+        data["sources"] = {name: data["sources"][name] for name in only}
+        data["kpi_definitions"] = str(_definitions_for(folder, {s["table"] for s in data["sources"].values()}))
     for source in data["sources"].values():
         source["path"] = str(ROOT / source["path"])
     data.update(overrides)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
+
+
+def _definitions_for(folder: Path, tables: set[str]) -> Path:
+    """A copy of the bundled KPI files that read only the given tables."""
+    kpis = folder / "bundled_kpis"
+    kpis.mkdir(exist_ok=True)
+    for file in (ROOT / "kpis" / "definitions").glob("*.yaml"):
+        data = yaml.safe_load(file.read_text())
+        needs = {s["table"] for s in data.get("sources", [])} or {data["table"]}
+        if needs <= tables:
+            shutil.copy(file, kpis / file.name)
+    return kpis
 
 
 @pytest.fixture

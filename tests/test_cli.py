@@ -44,7 +44,7 @@ def test_validate_passes_on_the_bundled_definitions(survey_config: MakeConfig) -
     invoke(config, "refresh")
     code, output = invoke(config, "validate")
     assert code == 0, output
-    assert "OK: config.yaml and 1 KPI definition(s) are valid." in output
+    assert "OK: config.yaml and 3 KPI definition(s) are valid." in output
 
 
 def test_validate_lists_every_problem_with_file_and_line(survey_config: MakeConfig, tmp_path: Path) -> None:

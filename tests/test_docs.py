@@ -13,12 +13,22 @@ from connectors.parquet_source import ParquetSourceSpec
 from connectors.postgres_source import PostgresSourceSpec
 from connectors.sqlite_source import SqliteSourceSpec
 from core.config import ConfigSpec
-from kpis.spec import Contact, DisplayFormat, KpiBase, NpsSpec, StatusRule, Target
+from kpis.measures.clock import BusinessHours
+from kpis.measures.engagement import EngagementSpec
+from kpis.measures.loop_closure import LoopClosureSpec
+from kpis.measures.mean import MeanSpec
+from kpis.measures.nps import NpsSpec
+from kpis.measures.positive_negative import ExperienceSource, PositiveNegativeSpec
+from kpis.measures.proportion import ProportionSpec
+from kpis.measures.ratio import ExpressionSpec, RatioSpec
+from kpis.spec import Contact, DefinitionTest, DisplayFormat, KpiBase, SingleTableKpi, StatusRule, Target
 from tests.conftest import ROOT
 
 SPECS: list[type[BaseModel]] = [
     ConfigSpec, CsvSourceSpec, ParquetSourceSpec, JsonSourceSpec, ExcelSourceSpec, SqliteSourceSpec,
-    PostgresSourceSpec, ColumnSpec, KpiBase, NpsSpec, Contact, DisplayFormat, StatusRule, Target,
+    PostgresSourceSpec, ColumnSpec, KpiBase, SingleTableKpi, NpsSpec, ProportionSpec, MeanSpec,
+    PositiveNegativeSpec, ExperienceSource, LoopClosureSpec, BusinessHours, EngagementSpec, RatioSpec,
+    ExpressionSpec, Contact, DisplayFormat, StatusRule, Target, DefinitionTest,
 ]  # fmt: skip
 
 

@@ -1,35 +1,55 @@
-"""Net Promoter Score: promoters minus detractors, as a share of valid answers, times 100."""
+"""Net Promoter Score (and eNPS): promoters minus detractors, as a share of valid answers, x 100."""
 
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
+from pydantic import Field, model_validator
 from sqlglot import exp
 
+from core.spec import Identifier
 from kpis import stats
-from kpis.measures.base import Measure
-from kpis.spec import KpiBase, NpsSpec
+from kpis.measures.base import Measure, between, column, count_where
+from kpis.spec import Band, DisplayFormat, KpiBase, SingleTableKpi, check_band
 
 SCORE = "_score"
 
 
-def _count_between(low: int, high: int) -> exp.Expr:
-    band = exp.Between(this=exp.column(SCORE), low=exp.Literal.number(low), high=exp.Literal.number(high))
-    return exp.Filter(this=exp.Count(this=exp.Star()), expression=exp.Where(this=band))
+class NpsSpec(SingleTableKpi):
+    """`type: nps`: 100 x (promoters - detractors) / valid answers."""
+
+    type: Literal["nps"]
+    score: Identifier = Field(description="Column holding the 0-10 answer.")
+    promoters: Band = Field(default=(9, 10), description="Inclusive band of promoters.")
+    detractors: Band = Field(default=(0, 6), description="Inclusive band of detractors.")
+    scale: Band = Field(default=(0, 10), description="Valid answers; others are invalid.")
+    format: DisplayFormat = DisplayFormat(decimals=0)
+
+    @model_validator(mode="after")
+    def _bands_fit_the_scale(self) -> NpsSpec:
+        check_band("promoters", self.promoters, self.scale)
+        check_band("detractors", self.detractors, self.scale)
+        if not self.detractors[1] < self.promoters[0]:
+            raise ValueError("detractors must all score below promoters")
+        return self
 
 
 class NpsMeasure(Measure):
     scale = 100.0
+    statistic = "nps"
 
-    def columns(self, spec: KpiBase) -> dict[str, str]:
+    def row_columns(self, spec: KpiBase) -> dict[str, exp.Expr]:
         assert isinstance(spec, NpsSpec)
-        return {SCORE: spec.score}
+        return {SCORE: column(spec.score)}
 
     def aggregates(self, spec: KpiBase) -> dict[str, exp.Expr]:
         assert isinstance(spec, NpsSpec)
+        score = exp.column(SCORE)
         return {
-            "n": _count_between(*spec.scale),
-            "positive": _count_between(*spec.promoters),
-            "negative": _count_between(*spec.detractors),
+            "n": count_where(between(score, *spec.scale)),
+            "positive": count_where(between(score.copy(), *spec.promoters)),
+            "negative": count_where(between(score.copy(), *spec.detractors)),
             "rows": exp.Count(this=exp.Star()),
         }
 
@@ -55,6 +75,7 @@ class NpsMeasure(Measure):
         (p0, p1), (d0, d1), (s0, s1) = spec.promoters, spec.detractors, spec.scale
         return (
             f"NPS = 100 x (promoters - detractors) / valid answers. Promoters answer {p0}-{p1}, "
-            f"detractors {d0}-{d1}; valid answers are whole numbers {s0}-{s1}; blanks and other "
-            "values are excluded and counted as invalid. 95% interval: Wald, on the +1/0/-1 coding."
+            f"passives {d1 + 1}-{p0 - 1}, detractors {d0}-{d1}; valid answers are whole numbers {s0}-{s1}; blanks "
+            "and other values are excluded and counted as invalid. 95% interval: Wald, on the +1/0/-1 coding; "
+            "a change is significant when a two-sample z-test gives p < 0.05. Roll-ups pool the answers."
         )

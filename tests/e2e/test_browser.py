@@ -27,6 +27,20 @@ def wait_until_drawn(page: Any) -> None:
     page.wait_for_selector(RUNNING, state="detached", timeout=60_000)
 
 
+def choose(page: Any, label: str, option: str) -> None:
+    page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+    page.wait_for_selector(RUNNING, state="detached", timeout=60_000)
+
+
+def open_nps(page: Any, dashboard_url: str) -> None:
+    page.goto(dashboard_url)
+    wait_until_drawn(page)
+    choose(page, "KPI", "Net Promoter Score")
+    page.wait_for_selector("text=Net Promoter Score · Oct 2026", timeout=60_000)
+    wait_until_drawn(page)
+
+
 def assert_no_error_shown(page: Any) -> None:
     assert page.locator('[data-testid="stException"]').count() == 0
     assert page.locator('[data-testid="stAlertContentError"]').count() == 0
@@ -36,8 +50,7 @@ def assert_no_error_shown(page: Any) -> None:
 def test_the_trend_page_draws_the_nps_trend_target_sample_and_owner(
     page: Any, dashboard_url: str, demo_build: tuple[AppConfig, RefreshReport], artifacts: Path
 ) -> None:
-    page.goto(dashboard_url)
-    wait_until_drawn(page)
+    open_nps(page, dashboard_url)
     assert_no_error_shown(page)
     with duckdb.connect(str(demo_build[0].database), read_only=True) as con:
         value, n = con.execute(
@@ -56,10 +69,8 @@ def test_the_trend_page_draws_the_nps_trend_target_sample_and_owner(
 
 
 def test_changing_the_grain_redraws_the_chart(page: Any, dashboard_url: str, artifacts: Path) -> None:
-    page.goto(dashboard_url)
-    wait_until_drawn(page)
-    page.locator('[data-testid="stSelectbox"]').filter(has_text="Grain").click()
-    page.get_by_role("option", name="Quarterly").click()
+    open_nps(page, dashboard_url)
+    choose(page, "Grain", "Quarterly")
     page.wait_for_selector("text=Net Promoter Score · Q4 2026", timeout=60_000)
     wait_until_drawn(page)
     # The chart is redrawn, not left stale: its axis now counts quarters.

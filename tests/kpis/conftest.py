@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from kpis.compile import PeriodSettings, compile_kpi
-from kpis.compute import compute_values, table_columns
+from kpis.compute import compute_values, raw_schema
 from kpis.definitions import load_definition
 
 NPS_KPI: dict[str, Any] = {
@@ -59,7 +59,7 @@ def compute(
         definition, problems = load_definition(file)
         assert definition is not None, problems
         con = feedback_db(rows)
-        compiled = compile_kpi(definition, table_columns(con, "feedback"), PeriodSettings(timezone, week_start))
+        compiled = compile_kpi(definition, raw_schema(con), PeriodSettings(timezone, week_start))
         return compute_values(con, compiled, "test")
 
     return run

@@ -10,7 +10,7 @@ import pytest
 
 from core.errors import KpiDefinitionError
 from kpis.compile import PeriodSettings, compile_kpi
-from kpis.compute import table_columns
+from kpis.compute import raw_schema
 from kpis.definitions import load_definition, load_definitions
 from tests.conftest import FIXTURES, ROOT
 
@@ -63,7 +63,7 @@ def test_unknown_columns_are_found_against_the_table_with_did_you_mean() -> None
     con.execute("CREATE SCHEMA raw")
     con.execute("CREATE TABLE raw.feedback (responded_at TIMESTAMPTZ, nps BIGINT, region VARCHAR, channel VARCHAR)")
     with pytest.raises(KpiDefinitionError) as caught:
-        compile_kpi(definition, table_columns(con, "feedback"), PeriodSettings())
+        compile_kpi(definition, raw_schema(con), PeriodSettings())
     texts = [str(p) for p in caught.value.problems]
     assert any("unknown_column.yaml:7" in t and "'npss'" in t and "did you mean 'nps'?" in t for t in texts), texts
     assert any("unknown_column.yaml:8" in t and "'chanel'" in t and "did you mean 'channel'?" in t for t in texts), (
@@ -75,7 +75,7 @@ def test_a_table_that_was_never_loaded_is_reported() -> None:
     definition, _ = load_definition(BAD / "unknown_column.yaml")
     assert definition is not None
     with pytest.raises(KpiDefinitionError, match="has not been loaded"):
-        compile_kpi(definition, None, PeriodSettings())
+        compile_kpi(definition, {}, PeriodSettings())
 
 
 def test_a_broken_file_does_not_stop_the_others(tmp_path: Path) -> None:

@@ -21,9 +21,12 @@ from tests.connectors.test_csv_load import GOOD
 DASHBOARD = str(ROOT / "dashboard.py")
 
 
-def run_dashboard(config: Path, monkeypatch: pytest.MonkeyPatch) -> AppTest:
+def run_dashboard(config: Path, monkeypatch: pytest.MonkeyPatch, kpi: str | None = "nps") -> AppTest:
     monkeypatch.setenv("CXKPI_CONFIG", str(config))
-    return AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    app = AppTest.from_file(DASHBOARD, default_timeout=60).run()
+    if kpi is not None and any(s.key == "kpi" for s in app.selectbox):
+        app = app.selectbox(key="kpi").set_value(kpi).run()
+    return app
 
 
 def metrics(app: AppTest) -> dict[str, str]:
@@ -85,10 +88,11 @@ def test_first_start_builds_the_database(
 ) -> None:
     config = survey_config(*GOOD)
     assert not config.database.exists()
-    app = run_dashboard(config.file, monkeypatch)
+    app = run_dashboard(config.file, monkeypatch, kpi=None)
     assert not app.exception
     assert config.database.exists()
     assert app.status[0].label.startswith("Database built in")
+    app = app.selectbox(key="kpi").set_value("nps").run()
     assert metrics(app)["Responses"] == "3"
 
 
@@ -100,7 +104,7 @@ def test_a_broken_kpi_file_is_a_notice_and_the_rest_still_shows(
     shutil.copy(ROOT / "kpis" / "definitions" / "nps.yaml", kpi_dir / "nps.yaml")
     shutil.copy(FIXTURES / "bad_kpis" / "unknown_key.yaml", kpi_dir / "broken.yaml")
     config = survey_config(*GOOD, kpi_dir=kpi_dir)
-    app = run_dashboard(config.file, monkeypatch)
+    app = run_dashboard(config.file, monkeypatch, kpi=None)
     assert not app.exception
     warning = app.sidebar.warning[0].value
     assert "1 KPI definition(s) could not be computed" in warning
