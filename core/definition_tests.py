@@ -63,7 +63,7 @@ def _run(definition: KpiDefinition, index: int, case: DefinitionTest, periods: P
             problems.append(
                 definition.problem(
                     (*where, "expect", key),
-                    f"test {case.name!r}: {key} is {actual}, expected {expected}",
+                    f"test {case.name!r}: {key} is {_shown(actual)}, expected {_shown(expected)}",
                     "fix the definition, or the expectation if the definition is right",
                 )
             )
@@ -102,3 +102,7 @@ def _matches(actual: float | None, expected: float | None) -> bool:
     text = repr(float(expected))
     decimals = len(text.split(".")[1]) if "." in text and "e" not in text else 6
     return round(actual, decimals) == round(expected, decimals)
+
+
+def _shown(value: float | None) -> str:
+    return "no value" if value is None else f"{value:.6g}"

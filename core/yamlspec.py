@@ -97,8 +97,19 @@ def validate(
     try:
         return model.model_validate(data, context=context), []
     except ValidationError as err:
-        details = _without_missing_keys_that_were_misspelled(err.errors(include_url=False))
+        details = _without_consequences(_without_missing_keys_that_were_misspelled(err.errors(include_url=False)))
         return None, [_problem(detail, model, data, file=file, lines=lines, subject=subject) for detail in details]
+
+
+def _without_consequences(details: list[ErrorDetails]) -> list[ErrorDetails]:
+    """A list whose only item is wrong is also 'too short': report the item, not the echo."""
+    locs = [tuple(d["loc"]) for d in details]
+
+    def echo(detail: ErrorDetails) -> bool:
+        loc = tuple(detail["loc"])
+        return detail["type"] == "too_short" and any(len(o) > len(loc) and o[: len(loc)] == loc for o in locs)
+
+    return [d for d in details if not echo(d)]
 
 
 def _without_missing_keys_that_were_misspelled(details: list[ErrorDetails]) -> list[ErrorDetails]:

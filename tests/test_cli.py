@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+import duckdb
 import yaml
 from click.testing import CliRunner
 
@@ -104,3 +105,40 @@ def test_the_config_option_is_honoured_for_every_path(survey_config: MakeConfig)
     config = survey_config(*GOOD)
     data = yaml.safe_load(config.file.read_text())
     assert Path(data["database"]).parent == config.file.parent
+
+
+def test_show_sql_prints_the_query_and_it_runs_to_the_stored_counts(survey_config: MakeConfig) -> None:
+    config = survey_config(*GOOD)
+    invoke(config, "refresh")
+    code, output = invoke(config, "show-sql", "nps")
+    assert code == 0, output
+    assert "GROUPING SETS" in output and 'raw."feedback"' in output
+    with duckdb.connect(str(config.database), read_only=True) as con:
+        con.execute("SET TimeZone = ?", [config.timezone])
+        counts = con.execute(
+            f"SELECT n, positive, negative FROM ({output}) WHERE grain = 'month' AND dimension = 'total'"
+        ).fetchall()
+        stored = con.execute(
+            "SELECT n, positive, negative FROM kpi.kpi_values WHERE kpi = 'nps' AND grain = 'month' "
+            "AND dimension = 'total'"
+        ).fetchall()
+    assert counts == stored
+
+
+def test_show_sql_of_an_unknown_kpi_lists_the_known_ones(survey_config: MakeConfig) -> None:
+    config = survey_config(*GOOD)
+    invoke(config, "refresh")
+    code, output = invoke(config, "show-sql", "npx")
+    assert code == 1
+    assert "no KPI called 'npx'; KPIs defined: ces, csat, nps" in output
+
+
+def test_compute_recomputes_kpis_without_reading_the_sources(survey_config: MakeConfig, tmp_path: Path) -> None:
+    config = survey_config(*GOOD)
+    code, output = invoke(config, "compute")
+    assert code == 1 and "there is no database to compute KPIs on yet" in output
+    invoke(config, "refresh")
+    (tmp_path / "survey.csv").unlink()  # the sources are not read again
+    code, output = invoke(config, "compute")
+    assert code == 0, output
+    assert "kpi nps:" in output and "survey_responses" not in output

@@ -77,3 +77,37 @@ def total(values: pd.DataFrame, grain: str = "month") -> pd.DataFrame:
 
 def when(text: str) -> datetime:
     return datetime.fromisoformat(text)
+
+
+Tables = dict[str, list[dict[str, Any]]]
+
+
+@pytest.fixture
+def kpi_values(tmp_path: Path) -> Callable[..., pd.DataFrame]:
+    """kpi_values(kpi, tables, timezone=...) -> the kpi_values rows of `kpi` (a dict) over `tables`.
+
+    Tables are lists of row dicts; columns named *_at are time stamps (TIMESTAMPTZ).
+    """
+
+    def run(kpi: dict[str, Any], tables: Tables, timezone: str = "UTC") -> pd.DataFrame:
+        file = tmp_path / f"{kpi['name']}.yaml"
+        file.write_text(yaml.safe_dump({"owner": {"name": "Test Owner"}, "min_n": 1, **kpi}, sort_keys=False))
+        definition, problems = load_definition(file)
+        assert definition is not None, [str(p) for p in problems]
+        con = duckdb.connect()
+        con.execute("SET TimeZone = ?", [timezone])
+        con.execute("CREATE SCHEMA raw")
+        for name, rows in tables.items():
+            table = pd.DataFrame(rows)
+            con.register("rows_frame", table)
+            con.execute(f"CREATE TABLE raw.{name} AS SELECT * FROM rows_frame")
+            con.unregister("rows_frame")
+            for column in table.columns:
+                if column.endswith("_at"):
+                    con.execute(
+                        f"ALTER TABLE raw.{name} ALTER {column} TYPE TIMESTAMPTZ USING CAST({column} AS TIMESTAMPTZ)"
+                    )
+        compiled = compile_kpi(definition, raw_schema(con), PeriodSettings(timezone))
+        return compute_values(con, compiled, "test")
+
+    return run

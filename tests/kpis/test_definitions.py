@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from core.definition_tests import run_definition_tests
 from core.errors import KpiDefinitionError
 from kpis.compile import PeriodSettings, compile_kpi
 from kpis.compute import raw_schema
@@ -27,6 +28,11 @@ CASES = [
     ("file_access_filter.yaml", 8, "may not use", None),
     ("band_outside_scale.yaml", 1, "promoters band 9..11 must lie within the scale 0..10", None),
     ("targets_out_of_order.yaml", 1, "targets must be listed in order", None),
+    ("loop_wrong_direction.yaml", 1, "for statistic median_hours, set direction: lower_is_better", None),
+    ("balance_injected_rule.yaml", 9, "sources.0.positive", None),
+    ("engagement_unknown_item.yaml", 1, "theme 'Growth' lists ['growth'], which are not among the items", None),
+    ("ratio_not_aggregate.yaml", 7, "must aggregate the rows", None),
+    ("owners_unknown_dimension.yaml", 1, "owners are given for ['region']", None),
 ]
 
 
@@ -98,3 +104,23 @@ def test_bundled_definitions_are_all_valid() -> None:
     catalog = load_definitions(ROOT / "kpis" / "definitions")
     assert catalog.problems == ()
     assert catalog.definitions
+
+
+def test_a_kpi_files_own_test_case_reports_the_value_it_got() -> None:
+    definition, problems = load_definition(BAD / "failing_test_case.yaml")
+    assert definition is not None, problems
+    found = run_definition_tests(definition, PeriodSettings())
+    assert [(p.file, p.line, p.message) for p in found] == [
+        (BAD / "failing_test_case.yaml", 16, "test 'two promoters and a detractor': value is 33.3333, expected 50")
+    ]
+
+
+def test_the_bundled_definitions_pass_their_own_tests() -> None:
+    catalog = load_definitions(ROOT / "kpis" / "definitions")
+    assert catalog.problems == ()
+    assert {d.spec.type for d in catalog.definitions} >= {
+        "nps", "proportion", "mean", "positive_negative", "loop_closure", "engagement"
+    }  # fmt: skip
+    for definition in catalog.definitions:
+        assert definition.spec.tests or definition.name == "enps", f"{definition.name} carries no test case"
+        assert run_definition_tests(definition, PeriodSettings("Europe/London")) == []
