@@ -73,6 +73,9 @@ def compute_all(
     """Compute every KPI of `catalog` on `con` and store the results in the `kpi` schema."""
     ensure_kpi_tables(con)
     con.execute("SET TimeZone = ?", [periods.timezone])
+    # KPI files carry user-written SQL: from here on this connection cannot read or write any file
+    # but its own database (the sources are loaded by now).
+    con.execute("SET enable_external_access = false")
     run = KpiRun()
     broken = _problems_by_kpi(catalog.problems)
     for name, problems in broken.items():

@@ -136,7 +136,7 @@ class PositiveNegativeMeasure(Measure):
                 positive,
                 negative,
             )
-        details = [_details(spec, counts, row, share[row], ratio[row]) for row in range(len(counts))]
+        details = _details(spec, counts, share, ratio)
         per_source = [c for c in counts.columns if c.rsplit("_", 1)[-1].isdigit()]
         return counts.drop(columns=per_source).assign(
             neutral=counts["n"] - counts["positive"] - counts["negative"],
@@ -169,17 +169,19 @@ class PositiveNegativeMeasure(Measure):
         )
 
 
-def _details(spec: PositiveNegativeSpec, counts: pd.DataFrame, row: int, share: float, ratio: float) -> str:
-    by_source = {}
-    for index, source in enumerate(spec.sources):
-        n, positive, negative = (
-            int(counts[f"{kind}_{index}"].to_numpy()[row]) for kind in ("n", "positive", "negative")
-        )
-        by_source[source.label] = {"positive": positive, "neutral": n - positive - negative, "negative": negative}
-    return json.dumps(
-        {
-            "share_positive": None if np.isnan(share) else 100.0 * share,
-            "ratio": None if np.isnan(ratio) else ratio,
-            "by_source": by_source,
-        }
-    )
+def _details(spec: PositiveNegativeSpec, counts: pd.DataFrame, share: stats.Floats, ratio: stats.Floats) -> list[str]:
+    kinds = ("n", "positive", "negative")
+    columns = {(k, i): counts[f"{k}_{i}"].to_numpy(dtype=np.int64) for k in kinds for i in range(len(spec.sources))}
+    details = []
+    for row in range(len(counts)):
+        by_source = {}
+        for index, source in enumerate(spec.sources):
+            n, positive, negative = (int(columns[(kind, index)][row]) for kind in kinds)
+            by_source[source.label] = {"positive": positive, "neutral": n - positive - negative, "negative": negative}
+        figures = {"share_positive": _number(100.0 * share[row]), "ratio": _number(ratio[row]), "by_source": by_source}
+        details.append(json.dumps(figures))
+    return details
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
