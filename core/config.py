@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, field_validator
 
 from connectors.registry import SourceSpec
+from core.access import AccessSpec
 from core.errors import ConfigError, Problem
 from core.spec import Identifier, Spec
 from core.yamlspec import load_spec
@@ -40,6 +41,7 @@ class ConfigSpec(Spec):
     timezone: str = Field(default="UTC", description="Time zone that periods are counted in.")
     week_start: Weekday = Field(default="monday", description="First day of a reporting week.")
     sources: dict[Identifier, SourceSpec] = Field(default_factory=dict)
+    access: AccessSpec = Field(default_factory=AccessSpec, description="Sign-in and who may see what.")
 
     @field_validator("timezone")
     @classmethod

@@ -12,6 +12,7 @@ from connectors.json_source import JsonSourceSpec
 from connectors.parquet_source import ParquetSourceSpec
 from connectors.postgres_source import PostgresSourceSpec
 from connectors.sqlite_source import SqliteSourceSpec
+from core.access import AccessSpec, RoleSpec
 from core.config import ConfigSpec
 from kpis.measures.clock import BusinessHours
 from kpis.measures.engagement import EngagementSpec
@@ -28,7 +29,7 @@ SPECS: list[type[BaseModel]] = [
     ConfigSpec, CsvSourceSpec, ParquetSourceSpec, JsonSourceSpec, ExcelSourceSpec, SqliteSourceSpec,
     PostgresSourceSpec, ColumnSpec, KpiBase, SingleTableKpi, NpsSpec, ProportionSpec, MeanSpec,
     PositiveNegativeSpec, ExperienceSource, LoopClosureSpec, BusinessHours, EngagementSpec, RatioSpec,
-    ExpressionSpec, Contact, DisplayFormat, StatusRule, Target, DefinitionTest,
+    ExpressionSpec, Contact, DisplayFormat, StatusRule, Target, DefinitionTest, AccessSpec, RoleSpec,
 ]  # fmt: skip
 
 
