@@ -5,6 +5,7 @@ python cli.py compute            compute every KPI again on the loaded rows (aft
 python cli.py validate           check config.yaml and every KPI file, run their tests; exit 1 on problems
 python cli.py show-sql KPI       print the DuckDB query a KPI runs
 python cli.py query "SQL"        run a read-only query on the DuckDB file
+python cli.py report --out F     write the scorecard as one self-contained HTML file (charts embedded)
 """
 
 from __future__ import annotations
@@ -23,10 +24,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from core.config import AppConfig, load_config
+from core.database import read_only
 from core.errors import CxKpiError, Problem
 from core.queries import run_read_only_query
 from core.refresh import refresh as run_refresh
 from core.validation import kpi_sql, validate_project
+from kpis import results
+from ui.report import scorecard_html
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
@@ -85,6 +89,25 @@ def compute(config_file: Path | None) -> None:
 def show_sql(config_file: Path | None, kpi: str) -> None:
     """Print the DuckDB query that aggregates a KPI (against the loaded tables)."""
     console.print(kpi_sql(load_config(config_file), kpi), highlight=False, markup=False, soft_wrap=True)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path), default=Path("scorecard.html"), show_default=True)
+@click.option("--grain", type=click.Choice(["week", "month", "quarter"]), default="month", show_default=True)
+@click.pass_obj
+@reports_errors
+def report(config_file: Path | None, out: Path, grain: str) -> None:
+    """Write the scorecard as one HTML file with its charts embedded, to mail to anyone."""
+    config = load_config(config_file)
+    with read_only(config.database) as con:
+        catalog, values, refreshed = (
+            results.catalog(con),
+            results.values_at_grain(con, grain),
+            results.last_refresh(con),
+        )
+    document = scorecard_html(catalog, values, refreshed, grain)
+    out.write_text(document, encoding="utf-8")
+    console.print(f"Scorecard written to {out} ({out.stat().st_size / 1024:,.0f} KB)")
 
 
 def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:

@@ -15,6 +15,7 @@ from core.access import AccessSpec
 from core.errors import ConfigError, Problem
 from core.spec import Identifier, Spec
 from core.yamlspec import load_spec
+from kpis.highlights import VoiceSpec
 
 CONFIG_ENV = "CXKPI_CONFIG"
 DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config.yaml"
@@ -42,6 +43,8 @@ class ConfigSpec(Spec):
     week_start: Weekday = Field(default="monday", description="First day of a reporting week.")
     sources: dict[Identifier, SourceSpec] = Field(default_factory=dict)
     access: AccessSpec = Field(default_factory=AccessSpec, description="Sign-in and who may see what.")
+    voice: VoiceSpec | None = Field(default=None, description="Responses whose comments are read and wins shown.")
+    annotations: Path | None = Field(default=None, description="YAML file of events marked on KPI trends.")
 
     @field_validator("timezone")
     @classmethod
@@ -71,6 +74,10 @@ class AppConfig:
     @property
     def kpi_definitions(self) -> Path:
         return self.resolve(self.spec.kpi_definitions)
+
+    @property
+    def annotations(self) -> Path | None:
+        return self.resolve(self.spec.annotations) if self.spec.annotations else None
 
     @property
     def timezone(self) -> str:

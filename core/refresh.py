@@ -21,6 +21,7 @@ from core.errors import DatabaseError, Problem
 from kpis.compile import PeriodSettings
 from kpis.compute import KpiRun, compute_all
 from kpis.definitions import load_definitions
+from kpis.highlights import build_wins
 
 Progress = Callable[[float, str], None]
 """Called with the fraction done (0..1) and what is happening, for a CLI or a progress bar."""
@@ -95,6 +96,8 @@ def refresh(
         notify((steps - 1) / steps, f"Computing {len(catalog.definitions)} KPI(s)")
         periods = PeriodSettings(timezone=config.timezone, week_start=config.week_start)
         report.kpis = compute_all(con, catalog, periods, report.refresh_id)
+        if config.spec.voice is not None:
+            build_wins(con, config.spec.voice)
         report.seconds = time.perf_counter() - clock
         con.execute(
             "INSERT INTO meta.refreshes VALUES (?, ?, now(), ?, ?, ?)",

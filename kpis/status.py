@@ -29,3 +29,15 @@ def status(
             [NO_DATA, NO_TARGET, ON_TARGET, AT_RISK],
             default=OFF_TARGET,
         )
+
+
+def periods_off_target(statuses: list[str]) -> int:
+    """How many of the latest periods in a row were off target (0 when the latest was not)."""
+    count = 0
+    for value in reversed(statuses):
+        if value == NO_DATA:
+            continue
+        if value != OFF_TARGET:
+            break
+        count += 1
+    return count

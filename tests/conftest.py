@@ -45,6 +45,8 @@ def write_config(folder: Path, *, only: tuple[str, ...] | None = None, **overrid
         data["kpi_definitions"] = str(_definitions_for(folder, {s["table"] for s in data["sources"].values()}))
     for source in data["sources"].values():
         source["path"] = str(ROOT / source["path"])
+    if data.get("annotations"):
+        data["annotations"] = str(ROOT / data["annotations"])
     data.update(overrides)
     path = folder / "config.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))

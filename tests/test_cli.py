@@ -142,3 +142,22 @@ def test_compute_recomputes_kpis_without_reading_the_sources(survey_config: Make
     code, output = invoke(config, "compute")
     assert code == 0, output
     assert "kpi nps:" in output and "survey_responses" not in output
+
+
+def test_report_writes_one_html_file_with_the_dashboards_numbers(
+    demo_build: tuple[AppConfig, object], tmp_path: Path
+) -> None:
+    config, _ = demo_build
+    out = tmp_path / "scorecard.html"
+    code, output = invoke(config, "report", "--out", str(out))
+    assert code == 0, output
+    document = out.read_text()
+    with duckdb.connect(str(config.database), read_only=True) as con:
+        count = con.execute("SELECT count(*) FROM kpi.catalog WHERE status = 'ok'").fetchone()
+        nps = con.execute(
+            "SELECT value FROM kpi.latest WHERE kpi = 'nps' AND grain = 'month' AND dimension = 'total'"
+        ).fetchone()
+    assert count is not None and nps is not None
+    assert document.count("data:image/png;base64,") == count[0]  # every chart embedded: no external file
+    assert f"<div class='value'>{nps[0]:,.0f}</div>" in document
+    assert "src='http" not in document and 'src="http' not in document

@@ -13,7 +13,9 @@ from connectors.parquet_source import ParquetSourceSpec
 from connectors.postgres_source import PostgresSourceSpec
 from connectors.sqlite_source import SqliteSourceSpec
 from core.access import AccessSpec, RoleSpec
+from core.annotations import Annotation
 from core.config import ConfigSpec
+from kpis.highlights import CaseLink, VoiceSpec
 from kpis.measures.clock import BusinessHours
 from kpis.measures.engagement import EngagementSpec
 from kpis.measures.loop_closure import LoopClosureSpec
@@ -30,6 +32,7 @@ SPECS: list[type[BaseModel]] = [
     PostgresSourceSpec, ColumnSpec, KpiBase, SingleTableKpi, NpsSpec, ProportionSpec, MeanSpec,
     PositiveNegativeSpec, ExperienceSource, LoopClosureSpec, BusinessHours, EngagementSpec, RatioSpec,
     ExpressionSpec, Contact, DisplayFormat, StatusRule, Target, DefinitionTest, AccessSpec, RoleSpec,
+    Annotation, VoiceSpec, CaseLink,
 ]  # fmt: skip
 
 

@@ -11,7 +11,7 @@ import pytest
 from tests.conftest import ROOT
 
 CORE_PACKAGES = ("kpis", "connectors", "core")
-UI_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
+UI_FILES = [ROOT / "dashboard.py", *sorted((ROOT / "app_pages").glob("*.py")), *sorted((ROOT / "ui").glob("*.py"))]
 SQL = re.compile(r"\b(SELECT|select)\b.+\b(FROM|from)\b")
 
 
@@ -54,7 +54,7 @@ def test_the_streamlit_layer_has_no_sql_and_no_duckdb(path: Path) -> None:
 
 
 def test_pages_get_data_only_through_the_cached_module() -> None:
-    for page in (ROOT / "pages").glob("*.py"):
+    for page in (ROOT / "app_pages").glob("*.py"):
         modules = imported_modules(page)
         assert not {"kpis", "connectors", "core"} & modules, page.name
 

@@ -30,9 +30,10 @@ def number(value: object, decimals: int, unit: str = "") -> str:
 
 
 def signed(value: object, decimals: int, unit: str = "") -> str | None:
+    """A change, e.g. '+5' or '+2.1 pts' (a change in a percentage is in points, not per cent)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
-    return f"{float(value):+,.{decimals}f}{unit}"  # type: ignore[arg-type]
+    return f"{float(value):+,.{decimals}f}{' pts' if unit == '%' else unit}"  # type: ignore[arg-type]
 
 
 def count(value: object) -> str:
@@ -41,17 +42,55 @@ def count(value: object) -> str:
     return f"{int(value):,}"  # type: ignore[call-overload]
 
 
-def period_label(start: date | datetime | pd.Timestamp, grain: str) -> str:
+def period_label(start: date | datetime | pd.Timestamp, grain: str, through: pd.Timestamp | None = None) -> str:
+    """'Oct 2026', 'Q4 2026 (to date)' when the data stops before the period ends."""
     day = pd.Timestamp(start)
     if grain == "month":
-        return day.strftime("%b %Y")
-    if grain == "quarter":
-        return f"Q{day.quarter} {day.year}"
-    if grain == "year":
-        return str(day.year)
-    if grain == "week":
-        return f"week of {day.strftime('%d %b %Y')}"
-    return day.strftime("%d %b %Y")
+        text = day.strftime("%b %Y")
+    elif grain == "quarter":
+        text = f"Q{day.quarter} {day.year}"
+    elif grain == "year":
+        text = str(day.year)
+    elif grain == "week":
+        text = f"week of {day.strftime('%d %b %Y')}"
+    else:
+        text = day.strftime("%d %b %Y")
+    if through is not None and grain in _STEP and (day + _STEP[grain] - pd.Timedelta(days=1)) > through.normalize():
+        text += " (to date)"
+    return text
+
+
+_STEP = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}
+
+LABELS = {
+    "journey_stage": "Journey stage",
+    "root_cause": "Root cause",
+    "dimension_value": "Value",
+    "nps": "NPS",
+    "csat": "CSAT",
+    "ces": "CES",
+}
+
+
+def label(name: str) -> str:
+    """A column or dimension name as people read it: 'journey_stage' -> 'Journey stage'."""
+    return LABELS.get(name, name.replace("_", " ").capitalize())
+
+
+def kpi_value(raw: object, decimals: int, unit: str, suppressed: object = False) -> str:
+    """A KPI value for display, saying why there is none."""
+    if suppressed is True:
+        return "hidden (small group)"
+    return number(raw, decimals, unit)
+
+
+def periods_off_target(statuses: list[str]) -> int:
+    """How many of the latest periods in a row were off target (the rule lives in kpis.status)."""
+    return kpi_status.periods_off_target(statuses)
+
+
+def is_off_target(status: str) -> bool:
+    return status == kpi_status.OFF_TARGET
 
 
 def status_badge(status: str) -> tuple[str, str, BadgeColor]:

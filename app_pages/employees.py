@@ -1,0 +1,65 @@
+"""Employees and customers: engagement and eNPS beside NPS and CSAT, team by team."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from ui import charts, components, data, filters
+from ui import format as fmt
+
+chosen = filters.current()
+kpis = {str(row["kpi"]): row for row in data.catalog().query("status == 'ok'").to_dict("records")}
+st.title("Employees and customers")
+st.caption("Engaged teams serve customers better: the two side by side, by team")
+components.freshness_line()
+employee = [name for name, info in kpis.items() if info["category"] == "employee"]
+customer = [
+    name for name, info in kpis.items() if info["category"] == "customer" and "team" in list(info["dimensions"])
+]
+if not employee:
+    st.info("No employee KPI (category: employee) is defined.")
+    st.stop()
+
+grain = chosen.grain if chosen.grain in ("month", "quarter") else "month"
+if grain != chosen.grain:
+    st.caption("Employee surveys are monthly: showing months.")
+values = data.dimension_by_period(tuple(employee + customer), grain, "team")
+if chosen.period is not None:
+    values = values[pd.to_datetime(values["period_start"]) <= chosen.period]
+if values.empty:
+    st.info("No team breakdown yet.")
+    st.stop()
+
+left, right = st.columns(2)
+for column, kpi in zip((left, right), employee[:2], strict=False):
+    rows = values[(values["kpi"] == kpi) & values["value"].notna()].rename(columns={"dimension_value": "Team"})
+    with column:
+        st.subheader(str(kpis[kpi]["display_name"]))
+        if rows.empty:
+            st.caption("No team has enough respondents to show a score.")
+            continue
+        chart = charts.lines_by_group(rows, title=str(kpis[kpi]["display_name"]), grain=grain, group="Team")
+        st.altair_chart(chart, width="stretch")
+        hidden = values[(values["kpi"] == kpi) & values["suppressed"]]["dimension_value"].unique()
+        if len(hidden):
+            minimum = kpis[kpi]["anonymity_min"]
+            st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
+
+latest = values["period_start"].max()
+current = values[values["period_start"] == latest]
+wide = current.pivot_table(index="dimension_value", columns="kpi", values="value").reset_index()
+wide = wide.rename(columns={"dimension_value": "Team"})
+st.subheader(f"Team by team · {fmt.period_label(latest, grain, components.through())}")
+x_kpi = employee[0]
+y_kpi = next((k for k in ("nps", *customer) if k in wide), None)
+if y_kpi is not None and x_kpi in wide:
+    pairs = wide.dropna(subset=[x_kpi, y_kpi])
+    if len(pairs) >= 2:
+        chart = charts.scatter(pairs, x=x_kpi, y=y_kpi, x_title=str(kpis[x_kpi]["display_name"]),
+                               y_title=str(kpis[y_kpi]["display_name"]))  # fmt: skip
+        st.altair_chart(chart, width="stretch")
+        st.caption("Each point is a team; teams under the anonymity minimum are left out.")
+table = wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
+st.dataframe(table.round(1), hide_index=True, width="stretch")
+components.downloads("teams", table)

@@ -1,0 +1,121 @@
+"""Wins to celebrate, precomputed at refresh: praise worth sharing and customers we won back.
+
+A recovered customer is one who answered as a detractor and later as a promoter; when a case of
+theirs was closed in between, the loop closure is credited. Everything is computed in DuckDB from
+the tables named in config.yaml's `voice:` section and stored in `kpi.wins`, so a page view never
+scans raw responses for it.
+"""
+
+from __future__ import annotations
+
+import duckdb
+from pydantic import Field
+
+from core.ddl import create_documented_table
+from core.spec import Identifier, Spec
+
+WINS_COLUMNS: dict[str, tuple[str, str]] = {
+    "kind": ("VARCHAR", "praise (a promoter's comment) or recovered (a detractor who later became a promoter)."),
+    "happened_at": ("TIMESTAMPTZ", "When the praise or the promoter answer was given."),
+    "customer_id": ("VARCHAR", "The customer (pseudonymised if the source is)."),
+    "score": ("INTEGER", "The promoter score given."),
+    "comment": ("VARCHAR", "What the customer said."),
+    "before_at": ("TIMESTAMPTZ", "For recovered customers: when they answered as a detractor."),
+    "before_score": ("INTEGER", "For recovered customers: their detractor score."),
+    "before_comment": ("VARCHAR", "For recovered customers: what they said then."),
+    "loop_closed": ("BOOLEAN", "For recovered customers: a case of theirs was closed in between."),
+    "filters": ("MAP(VARCHAR, VARCHAR)", "The response's channel, region, ... (the voice section's filters)."),
+}
+PRAISE_PER_MONTH = 25
+
+
+class CaseLink(Spec):
+    """Where the loop-closure cases are, to credit a closed loop for a recovered customer."""
+
+    table: Identifier
+    customer: Identifier = "customer_id"
+    closed: Identifier = "closed_at"
+
+
+class VoiceSpec(Spec):
+    """`voice:` in config.yaml: the responses whose comments are read and whose wins are celebrated."""
+
+    table: Identifier = "feedback"
+    time_column: Identifier = "responded_at"
+    score: Identifier = Field(default="nps", description="0-10 answer: promoters 9-10, detractors 0-6.")
+    comment: Identifier = "comment"
+    customer: Identifier = "customer_id"
+    filters: tuple[Identifier, ...] = Field(default=(), description="Columns readers may filter comments by.")
+    cases: CaseLink | None = None
+
+
+def build_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> int:
+    """Recompute `kpi.wins`; returns the rows written (0 when the voice table is not loaded)."""
+    create_documented_table(con, "kpi", "wins", "Praise and recovered customers, for the wins wall.", WINS_COLUMNS)
+    con.execute("DELETE FROM kpi.wins")
+    columns = {
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?", [voice.table]
+        ).fetchall()
+    }
+    needed = {voice.time_column, voice.score, voice.comment, voice.customer, *voice.filters}
+    if not needed <= columns:
+        return 0
+    con.execute(_wins_sql(voice, _has_cases(con, voice)))
+    row = con.execute("SELECT count(*) FROM kpi.wins").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _has_cases(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> bool:
+    if voice.cases is None:
+        return False
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ? AND column_name IN (?, ?)",
+        [voice.cases.table, voice.cases.customer, voice.cases.closed],
+    ).fetchone()
+    return bool(found and found[0] == 2)
+
+
+def _q(name: str) -> str:
+    """A quoted identifier; names are validated snake_case by the spec."""
+    return f'"{name}"'
+
+
+def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
+    t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
+    keys = ", ".join(f"'{f}'" for f in voice.filters)
+    values = ", ".join(f"CAST({_q(f)} AS VARCHAR)" for f in voice.filters)
+    filters = f"MAP([{keys}], [{values}])" if voice.filters else "MAP([]::VARCHAR[], []::VARCHAR[])"
+    table = f"raw.{_q(voice.table)}"
+    closed = "FALSE"
+    if with_cases and voice.cases is not None:
+        cases = voice.cases
+        closed = (
+            f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = before.who "
+            f"AND k.{_q(cases.closed)} BETWEEN before.at_time AND after.at_time)"
+        )
+    return f"""
+    INSERT INTO kpi.wins
+    WITH answers AS (
+        SELECT {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score, {c} AS comment, {filters} AS filters
+        FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10
+    ),
+    praise AS (
+        SELECT * FROM answers
+        WHERE score >= 9 AND length(trim(coalesce(comment, ''))) >= 20
+        QUALIFY row_number() OVER (PARTITION BY date_trunc('month', at_time) ORDER BY score DESC, length(comment) DESC,
+                                   at_time DESC) <= {PRAISE_PER_MONTH}
+    ),
+    recovered AS (
+        SELECT after.at_time, after.who, after.score, after.comment, before.at_time AS before_at,
+               before.score AS before_score, before.comment AS before_comment, {closed} AS loop_closed, after.filters
+        FROM answers AS before JOIN answers AS after ON after.who = before.who AND after.at_time > before.at_time
+        WHERE before.score <= 6 AND after.score >= 9 AND before.who IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY after.who ORDER BY after.at_time, before.at_time DESC) = 1
+    )
+    SELECT 'praise', at_time, who, score, comment, NULL, NULL, NULL, NULL, filters FROM praise
+    UNION ALL
+    SELECT 'recovered', at_time, who, score, comment, before_at, before_score, before_comment, loop_closed, filters
+    FROM recovered
+    """
