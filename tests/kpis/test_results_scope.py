@@ -42,7 +42,7 @@ def test_comments_and_wins_hold_only_the_viewers_region(con: duckdb.DuckDBPyConn
         con, table="feedback", time_column="responded_at", score="nps", comment="comment", since=since,
         until=until, scores=(0, 10), where={}, limit=500, scope=EMEA,
     )  # fmt: skip
-    everyone, everyone_total = results.comments(
+    _, everyone_total = results.comments(
         con, table="feedback", time_column="responded_at", score="nps", comment="comment", since=since,
         until=until, scores=(0, 10), where={}, limit=500,
     )  # fmt: skip
