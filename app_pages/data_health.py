@@ -41,8 +41,7 @@ if total == 0:
 else:
     st.caption(f"{total:,} rejected rows; the latest 200 shown. The download has all of them (up to 100,000).")
     st.dataframe(rejects.rename(columns={c: fmt.label(c) for c in rejects.columns}), hide_index=True, width="stretch")
-    everything, _ = data.rejects(picked, 100_000)
-    components.downloads(f"rejected_rows_{picked or 'all'}", everything)
+    components.downloads(f"rejected_rows_{picked or 'all'}", lambda: data.rejects(picked, 100_000)[0])
 
 st.subheader("Freshness per KPI")
 freshness = data.freshness()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import streamlit as st
 
@@ -60,6 +62,20 @@ if y_kpi is not None and x_kpi in wide:
                                y_title=str(kpis[y_kpi]["display_name"]))  # fmt: skip
         st.altair_chart(chart, width="stretch")
         st.caption("Each point is a team; teams under the anonymity minimum are left out.")
+details = current[(current["kpi"] == x_kpi)]
+with st.expander("Favourability by question and theme"):
+    st.caption("Share of favourable answers (4-5 of 5) by team; the index above is built from these questions.")
+    by_team: list[dict[str, object]] = []
+    for record in details.dropna(subset=["details"]).to_dict("records"):
+        parsed = json.loads(str(record["details"]))
+        by_team.append({"Team": record["dimension_value"], **parsed.get("themes", {}), **parsed.get("items", {})})
+    favourability = pd.DataFrame(by_team)
+    if favourability.empty:
+        st.caption("No team has enough respondents to show favourability.")
+    else:
+        st.dataframe(favourability.round(1), hide_index=True, width="stretch")
+        components.downloads("favourability_by_team", favourability)
+
 table = wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
 st.dataframe(table.round(1), hide_index=True, width="stretch")
 components.downloads("teams", table)

@@ -52,8 +52,10 @@ def kpi_card(info: pd.Series, series: pd.DataFrame, grain: str, period: pd.Times
         st.caption(f"{sample} · owner **{info['owner_name']}**")
 
 
-def downloads(name: str, table: pd.DataFrame, chart: alt.TopLevelMixin | None = None) -> None:
-    """CSV of the data (and PNG of the chart) for whatever is on screen."""
+def downloads(
+    name: str, table: pd.DataFrame | Callable[[], pd.DataFrame], chart: alt.TopLevelMixin | None = None
+) -> None:
+    """CSV of the data (and PNG of the chart) for whatever is on screen; built only when clicked."""
     slug = re.sub(r"[^a-z0-9]+", "_", name.lower()).strip("_")
     row = st.container(horizontal=True)
     row.download_button(
@@ -77,8 +79,12 @@ def downloads(name: str, table: pd.DataFrame, chart: alt.TopLevelMixin | None = 
         )
 
 
-def _csv(table: pd.DataFrame) -> Callable[[], bytes]:
-    return lambda: table.to_csv(index=False).encode("utf-8")
+def _csv(table: pd.DataFrame | Callable[[], pd.DataFrame]) -> Callable[[], bytes]:
+    def build() -> bytes:
+        frame = table() if callable(table) else table
+        return frame.to_csv(index=False).encode("utf-8")
+
+    return build
 
 
 def _png(chart: alt.TopLevelMixin) -> Callable[[], bytes]:
