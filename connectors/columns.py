@@ -34,6 +34,9 @@ class ColumnSpec(Spec):
     max: float | None = Field(default=None, description="Largest valid value (inclusive).")
     allowed: tuple[str, ...] | None = Field(default=None, description="The only valid values.")
     required: bool = Field(default=False, description="Reject rows where this is blank.")
+    description: str | None = Field(
+        default=None, description="What the column means, stored as its comment for analysts."
+    )
     formats: tuple[str, ...] | None = Field(
         default=None,
         description="strptime formats of a date or timestamp written as text, tried in order "
@@ -56,3 +59,17 @@ class ColumnSpec(Spec):
 
     def source_name(self, target: str) -> str:
         return self.source if self.source is not None else target
+
+    def comment(self, target: str, source: str) -> str:
+        """The column's comment in the database: its meaning, where it comes from and its checks."""
+        rules: list[str] = [self.type]
+        if self.required:
+            rules.append("required")
+        if self.min is not None or self.max is not None:
+            low = "" if self.min is None else f"{self.min:g}"
+            high = "" if self.max is None else f"{self.max:g}"
+            rules.append(f"valid {low}..{high}")
+        if self.allowed is not None:
+            rules.append("one of " + ", ".join(self.allowed))
+        origin = f"From {self.source_name(target)!r} in source {source!r} ({'; '.join(rules)})."
+        return f"{self.description.rstrip('.')}. {origin}" if self.description else origin

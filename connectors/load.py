@@ -25,10 +25,16 @@ from sqlglot import exp
 from connectors import convert, pseudonymise, sql
 from connectors.base import SourceBase, StagedInput
 from connectors.registry import reader_for
+from core.ddl import comment_on
 from core.errors import ConnectorError, Problem
 
 RAW_SCHEMA = "raw"
 LINEAGE_COLUMNS = {"_source": "VARCHAR", "_file": "VARCHAR", "_load_id": "VARCHAR"}
+LINEAGE_COMMENTS = {
+    "_source": "Name of the source (config.yaml) that loaded the row.",
+    "_file": "File (or database table) the row was read from.",
+    "_load_id": "Load that wrote the row; see meta.loads.",
+}
 STAGING = "_staging"
 SETTINGS_MARK = "|settings:"
 
@@ -430,6 +436,7 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase) -
         ]
         schema = exp.Schema(this=sql.table(spec.table, RAW_SCHEMA), expressions=columns)
         con.execute(sql.to_sql(exp.Create(this=schema, kind="TABLE")))
+        _document_table(con, name, spec, columns=list(wanted | LINEAGE_COLUMNS))
         return
     for column, sql_type in wanted.items():
         have = existing.get(column)
@@ -446,6 +453,20 @@ def _ensure_table(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase) -
                     "or rebuild with `python cli.py refresh --full`",
                 )
             )
+    _document_table(con, name, spec, columns=list(wanted))
+
+
+def _document_table(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, columns: list[str]) -> None:
+    """Comment on raw.<table> and on the given columns, so analysts' tools say what each one means.
+
+    Comments follow config.yaml: each load writes this source's current descriptions and checks.
+    """
+    if spec.description:
+        text = f"{spec.description.rstrip('.')}. Loaded by source {name!r}."
+        comment_on(con, "TABLE", f"{RAW_SCHEMA}.{spec.table}", text)
+    for column in columns:
+        text = LINEAGE_COMMENTS.get(column) or spec.columns[column].comment(column, name)
+        comment_on(con, "COLUMN", f"{RAW_SCHEMA}.{spec.table}.{column}", text)
 
 
 def _loaded_checksums(con: duckdb.DuckDBPyConnection, name: str) -> dict[str, str]:

@@ -144,3 +144,5 @@ def ensure_kpi_tables(con: duckdb.DuckDBPyConnection) -> None:
     comment_on(
         con, "VIEW", f"{SCHEMA}.latest", "The most recent period of every KPI at every grain and dimension value."
     )
+    for column, (_, text) in VALUES_COLUMNS.items():
+        comment_on(con, "COLUMN", f"{SCHEMA}.latest.{column}", text)

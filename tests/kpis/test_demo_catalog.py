@@ -28,12 +28,34 @@ def test_every_bundled_kpi_is_computed_with_its_owner_and_category(con: duckdb.D
     assert {r[0]: r[3] for r in rows}["engagement"] == "employee"
 
 
-def test_every_kpi_table_and_column_is_documented(con: duckdb.DuckDBPyConnection) -> None:
+def test_every_table_view_and_column_is_documented(con: duckdb.DuckDBPyConnection) -> None:
+    relations = con.execute(
+        "SELECT schema_name, table_name, comment FROM duckdb_tables() "
+        "UNION ALL SELECT schema_name, view_name, comment FROM duckdb_views() WHERE NOT internal"
+    ).fetchall()
+    assert {(s, t) for s, t, _ in relations} >= {
+        ("kpi", "kpi_values"), ("kpi", "latest"), ("kpi", "catalog"), ("kpi", "loop_backlog"), ("kpi", "wins"),
+        ("raw", "feedback"), ("raw", "cases"), ("raw", "employee_pulse"), ("raw", "reviews"), ("meta", "rejects"),
+    }  # fmt: skip
+    assert [(s, t) for s, t, comment in relations if not comment] == []
     undocumented = con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() WHERE schema_name = 'kpi' "
-        "AND table_name IN ('kpi_values', 'catalog', 'loop_backlog') AND (comment IS NULL OR comment = '')"
+        "SELECT schema_name, table_name, column_name FROM duckdb_columns() "
+        "WHERE schema_name IN ('kpi', 'raw', 'meta') AND (comment IS NULL OR comment = '')"
     ).fetchall()
     assert undocumented == []
+
+
+def test_raw_column_comments_say_what_the_column_means_and_where_it_came_from(
+    con: duckdb.DuckDBPyConnection,
+) -> None:
+    comment = con.execute(
+        "SELECT comment FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = 'feedback' "
+        "AND column_name = 'nps'"
+    ).fetchone()
+    assert comment == (
+        "How likely the customer is to recommend us (relationship NPS question). "
+        "From 'Likelihood to Recommend (0-10)' in source 'survey_responses' (integer; valid 0..10).",
+    )
 
 
 def test_monthly_csat_matches_hand_written_sql(con: duckdb.DuckDBPyConnection) -> None:
