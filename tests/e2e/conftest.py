@@ -102,7 +102,20 @@ def page(browser: Any, dashboard_url: str) -> Iterator[Any]:
     context.close()
 
 
+# Streamlit scrolls inside its main section, not the document, so Playwright's full_page alone
+# captures only the viewport: grow the viewport to the content's height for the shot instead.
+CONTENT_HEIGHT = """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]', 'body']
+    .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+
+
 def screenshot(page: Any, artifacts: Path, name: str) -> Path:
+    """The whole page, top to bottom, as a reviewer would scroll through it."""
     path = artifacts / f"{name}.png"
+    viewport = page.viewport_size
+    height = int(page.evaluate(CONTENT_HEIGHT))
+    if height > viewport["height"]:
+        page.set_viewport_size({"width": viewport["width"], "height": min(height, 12_000)})
+        page.wait_for_timeout(400)  # charts re-measure their width
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
     return path
