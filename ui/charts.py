@@ -31,6 +31,7 @@ def trend(
     unit: str,
     min_n: int,
     events: pd.DataFrame | None = None,
+    width: int | None = None,
 ) -> alt.LayerChart:
     """The KPI over time: its 95% interval band, the value, the target (stepping), low samples hollow."""
     frame = _chartable(series)
@@ -82,7 +83,7 @@ def trend(
         layers += _events(events, frame["period"].min(), frame["period"].max())
     chart: alt.LayerChart = (
         alt.layer(*layers)
-        .properties(height=360)
+        .properties(height=360, **({"width": width} if width else {}))
         .configure_axis(labelFontSize=12, titleFontSize=13)
         .configure_view(strokeWidth=0)
     )
@@ -100,7 +101,7 @@ def _ticks(grain: str, periods: int) -> dict[str, object]:
 
 
 def _axis_format(grain: str) -> str:
-    return {"year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%d %b %y", "day": "%d %b"}.get(grain, "%b %Y")
+    return {"year": "%Y", "quarter": "Q%q %Y", "month": "%b %Y", "week": "%d %b %y", "day": "%d %b"}.get(grain, "%b %Y")
 
 
 def _events(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[alt.Chart]:
@@ -108,12 +109,17 @@ def _events(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> li
     shown = events[(events["on"] >= first) & (events["on"] <= last + pd.DateOffset(months=3))]
     if shown.empty:
         return []
+    shown = shown.sort_values("on").assign(row=[EVENT_ROW * (i % EVENT_ROWS) for i in range(len(shown))])
     base = alt.Chart(shown).encode(x="on:T")
     rules = base.mark_rule(color=GREY, strokeDash=[2, 3]).encode(tooltip=["text:N"])
-    labels = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=GREY, fontSize=11).encode(
-        text="text:N", y=alt.value(0)
+    # Events a few periods apart would print over each other on one line: stagger them in rows.
+    labels = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=GREY, fontSize=11, limit=220).encode(
+        text="text:N", y=alt.Y("row:Q", scale=None, axis=None), tooltip=["text:N"]
     )
     return [rules, labels]
+
+
+EVENT_ROW, EVENT_ROWS = 15, 3
 
 
 def sparkline(series: pd.DataFrame, *, color: str = BLUE) -> alt.LayerChart:
@@ -196,7 +202,9 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
     """Bars of counts, largest first, and the cumulative share as a line: the vital few."""
     frame = counts.sort_values("count", ascending=False).reset_index(drop=True)
     frame["Cumulative share"] = frame["count"].cumsum() / frame["count"].sum()
-    x = alt.X(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=160))
+    # Level labels, one word a line: slanted labels of two or three words are hard to read.
+    axis = alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=12)
+    x = alt.X(f"{category}:N", sort=None, title=None, axis=axis)
     bars = (
         alt.Chart(frame)
         .mark_bar(color=BLUE)
@@ -204,7 +212,7 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
     )
     line = (
         alt.Chart(frame)
-        .mark_line(color=VERMILLION, point=True)
+        .mark_line(color=VERMILLION, point=alt.OverlayMarkDef(color=VERMILLION))
         .encode(
             x=x,
             y=alt.Y(
