@@ -26,6 +26,14 @@ sla_kpi = by_statistic.get("within_sla_share")
 main_kpi = sla_kpi or time_kpi or next(iter(kpis))
 
 grain = chosen.grain if chosen.grain in list(kpis[main_kpi]["grains"]) else "month"
+case_dimensions = [str(d) for d in kpis[main_kpi]["dimensions"]]
+if not chosen.whole and chosen.dimension not in case_dimensions:
+    st.info(
+        f"Cases are not recorded by {fmt.label(chosen.dimension).lower()}, so this page shows the whole company's "
+        f"cases. Cases can be broken down by {', '.join(fmt.label(d).lower() for d in case_dimensions)}.",
+        icon=":material/info:",
+    )
+    chosen = filters.Filters(chosen.grain, chosen.period)
 columns = st.columns(2)
 shown_kpis: list[str] = [k for k in (time_kpi, sla_kpi) if k]
 for column, kpi in zip(columns, shown_kpis, strict=False):
@@ -84,6 +92,7 @@ for dimension, heading in (("team", "By team"), ("owner", "By case owner")):
     per.columns = [fmt.label(dimension), "Open cases", "Past the SLA"]
     with st.expander(f"Open cases {heading.lower()}"):
         st.dataframe(per, hide_index=True, width="stretch")
+        components.downloads(f"open_cases_by_{dimension}", per)
 
 st.subheader("Root causes that recur most")
 period_start = chosen.period
