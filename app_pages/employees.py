@@ -23,6 +23,8 @@ if not employee:
     st.info("No employee KPI (category: employee) is defined.")
     st.stop()
 
+# The engagement index carries the favourability by question and theme; eNPS is one question.
+employee.sort(key=lambda name: kpis[name]["type"] != "engagement")
 grain = chosen.grain if chosen.grain in ("month", "quarter") else "month"
 if grain != chosen.grain:
     st.caption("Employee surveys are monthly: showing months.")
@@ -33,27 +35,34 @@ if values.empty:
     st.info("No team breakdown yet.")
     st.stop()
 
-left, right = st.columns(2)
-for column, kpi in zip((left, right), employee[:2], strict=False):
-    rows = values[(values["kpi"] == kpi) & values["value"].notna()].rename(columns={"dimension_value": "Team"})
-    with column:
-        st.subheader(str(kpis[kpi]["display_name"]))
-        if rows.empty:
-            st.caption("No team has enough respondents to show a score.")
-            continue
-        chart = charts.lines_by_group(rows, title=str(kpis[kpi]["display_name"]), grain=grain, group="Team")
-        st.altair_chart(chart, width="stretch")
-        hidden = values[(values["kpi"] == kpi) & values["suppressed"]]["dimension_value"].unique()
-        if len(hidden):
-            minimum = kpis[kpi]["anonymity_min"]
-            st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
+
+def team_lines(pair: list[str]) -> None:
+    """Each KPI of the pair by team over time, side by side, with its downloads."""
+    for column, kpi in zip(st.columns(2), pair, strict=False):
+        rows = values[(values["kpi"] == kpi) & values["value"].notna()].rename(columns={"dimension_value": "Team"})
+        with column:
+            st.subheader(str(kpis[kpi]["display_name"]))
+            if rows.empty:
+                st.caption("No team has enough respondents to show a score.")
+                continue
+            chart = charts.lines_by_group(rows, title=str(kpis[kpi]["display_name"]), grain=grain, group="Team")
+            st.altair_chart(chart, width="stretch")
+            hidden = values[(values["kpi"] == kpi) & values["suppressed"].map(fmt.flag)]["dimension_value"].unique()
+            if len(hidden):
+                minimum = kpis[kpi]["anonymity_min"]
+                st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
+            components.downloads(f"{kpi}_by_team_{grain}", rows[["Team", "period_start", "value", "n"]], chart)
+
+
+team_lines(employee[:2])
+team_lines([k for k in dict.fromkeys(("nps", "csat", *customer)) if k in customer][:2])
 
 latest = values["period_start"].max()
 current = values[values["period_start"] == latest]
 wide = current.pivot_table(index="dimension_value", columns="kpi", values="value").reset_index()
 wide = wide.rename(columns={"dimension_value": "Team"})
 st.subheader(f"Team by team · {fmt.period_label(latest, grain, components.through())}")
-x_kpi = employee[0]
+x_kpi = employee[0]  # the engagement index when there is one
 y_kpi = next((k for k in ("nps", *customer) if k in wide), None)
 if y_kpi is not None and x_kpi in wide:
     pairs = wide.dropna(subset=[x_kpi, y_kpi])
@@ -62,6 +71,7 @@ if y_kpi is not None and x_kpi in wide:
                                y_title=str(kpis[y_kpi]["display_name"]))  # fmt: skip
         st.altair_chart(chart, width="stretch")
         st.caption("Each point is a team; teams under the anonymity minimum are left out.")
+        components.downloads(f"{x_kpi}_against_{y_kpi}", pairs, chart)
 details = current[(current["kpi"] == x_kpi)]
 with st.expander("Favourability by question and theme"):
     st.caption("Share of favourable answers (4-5 of 5) by team; the index above is built from these questions.")
@@ -76,6 +86,7 @@ with st.expander("Favourability by question and theme"):
         st.dataframe(favourability.round(1), hide_index=True, width="stretch")
         components.downloads("favourability_by_team", favourability)
 
-table = wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
-st.dataframe(table.round(1), hide_index=True, width="stretch")
+rounded = wide.round({k: int(kpis[k]["decimals"]) for k in wide.columns if k in kpis})
+table = rounded.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
+st.dataframe(table, hide_index=True, width="stretch")
 components.downloads("teams", table)
