@@ -123,4 +123,12 @@ def status_badge(status: str) -> tuple[str, str, BadgeColor]:
     return STATUS_BADGES.get(status, (status, ":material/help:", "gray"))
 
 
+# A load's outcome in words (with a symbol, not colour alone) for the data health page.
+LOAD_STATUS = {"ok": "✓ Loaded", "unchanged": "– No new data", "failed": "✗ Failed"}
+
+
+def load_status(status: object) -> str:
+    return LOAD_STATUS.get(str(status), str(status).capitalize())
+
+
 GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly", "quarter": "Quarterly", "year": "Yearly"}
