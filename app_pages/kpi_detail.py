@@ -87,7 +87,7 @@ else:
         with tab:
             rows = breakdown[breakdown["dimension"] == dimension]
             bars = charts.breakdown_bars(rows, title=str(info["display_name"]), decimals=decimals, unit=unit)
-            st.altair_chart(bars, width="stretch")
+            st.altair_chart(bars, width="stretch", height=charts.bars_height(len(rows)))
             if rows["suppressed"].any():
                 st.caption(
                     f"Groups under {int(info['anonymity_min'])} respondents show no score, to protect anonymity."

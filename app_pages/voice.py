@@ -28,6 +28,8 @@ if balance:
     breakdown = data.breakdown(kpi, grain, since)
     st.subheader(f"Positive and negative experiences · {period}")
     halves = st.columns(2)
+    # Both halves equally tall, so their download buttons line up.
+    tallest = max((int((breakdown["dimension"] == d).sum()) for d in ("channel", "journey_stage")), default=0)
     for half, dimension in zip(halves, ("channel", "journey_stage"), strict=True):
         rows = breakdown[breakdown["dimension"] == dimension]
         with half:
@@ -36,7 +38,7 @@ if balance:
                 st.caption("No experiences recorded in this period.")
                 continue
             chart = charts.experience_counts(rows, group=fmt.label(dimension))
-            st.altair_chart(chart, width="stretch", height=80 + 36 * len(rows))
+            st.altair_chart(chart, width="stretch", height=charts.bars_height(tallest))
             components.downloads(
                 f"experiences_by_{dimension}", rows[["dimension_value", "positive", "neutral", "negative"]], chart
             )

@@ -165,8 +165,20 @@ def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) 
     if frame["target"].notna().any():
         target = alt.Chart(frame.head(1)).mark_rule(color=VERMILLION, strokeDash=[6, 4], strokeWidth=2)
         layers.append(target.encode(x="target:Q"))
-    chart: alt.LayerChart = alt.layer(*layers).properties(height=max(120, 28 * len(frame)))  # type: ignore[assignment]
+    chart: alt.LayerChart = alt.layer(*layers).properties(height=BAR_ROW * max(4, len(frame)))  # type: ignore[assignment]
     return chart
+
+
+BAR_ROW = 30
+
+
+def bars_height(rows: int) -> int:
+    """Pixels for a bar chart of `rows` bars with its axis and legend.
+
+    Give it to st.altair_chart too: in the browser a layered chart left to size itself in a
+    stretched container drew all its bars in a 20-pixel strip, labels over one another.
+    """
+    return BAR_ROW * max(4, rows) + 90
 
 
 def stacked_backlog(backlog: pd.DataFrame) -> alt.Chart:
@@ -288,6 +300,6 @@ def experience_counts(rows: pd.DataFrame, *, group: str) -> alt.Chart:
             order=alt.Order("Kind:N", sort="descending"),
             tooltip=[f"{group}:N", "Kind:N", "sum(Experiences):Q"],
         )
-        .properties(height=max(160, 36 * rows["dimension_value"].nunique()))
+        .properties(height=BAR_ROW * max(4, rows["dimension_value"].nunique()))
     )
     return chart

@@ -108,6 +108,10 @@ CONTENT_HEIGHT = """() => Math.max(...['[data-testid="stMain"]', '[data-testid="
     .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
 
 
+DRAWN = """() => !document.querySelector('[data-testid*="Skeleton"]')
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(e => e.querySelector('canvas'))"""
+
+
 def screenshot(page: Any, artifacts: Path, name: str) -> Path:
     """The whole page, top to bottom, as a reviewer would scroll through it."""
     path = artifacts / f"{name}.png"
@@ -116,6 +120,8 @@ def screenshot(page: Any, artifacts: Path, name: str) -> Path:
     if height > viewport["height"]:
         page.set_viewport_size({"width": viewport["width"], "height": min(height, 12_000)})
         page.wait_for_timeout(400)  # charts re-measure their width
+    # Tables and buttons below the first screen draw lazily: wait until no placeholder is left.
+    page.wait_for_function(DRAWN, timeout=30_000)
     page.screenshot(path=str(path), full_page=True)
     page.set_viewport_size(viewport)
     return path
