@@ -73,6 +73,24 @@ if table.empty:
     st.info("No KPI has values at this grain and breakdown.")
     st.stop()
 
+
+def overdue_by_person() -> tuple[dict[str, int], dict[str, int]]:
+    """Cases past the SLA assigned to each person, and in the teams each person answers for."""
+    loops = catalog[catalog["type"] == "loop_closure"]
+    if loops.empty:
+        return {}, {}
+    loop = loops.iloc[0]
+    own = data.loop_backlog(str(loop["kpi"]), "owner").groupby("dimension_value")["overdue_cases"].sum()
+    teams = data.loop_backlog(str(loop["kpi"]), "team").groupby("dimension_value")["overdue_cases"].sum()
+    team_owners = json.loads(str(loop["owners"] or "{}")).get("team", {})
+    answerable: dict[str, int] = {}
+    for team, overdue in teams.items():
+        person = team_owners.get(team, {}).get("name", loop["owner_name"])
+        answerable[person] = answerable.get(person, 0) + int(overdue)
+    return {str(k): int(v) for k, v in own.items()}, answerable
+
+
+assigned, answerable = overdue_by_person()
 red = table[table["_red"]]
 st.metric(
     "KPIs off target",
@@ -84,6 +102,11 @@ for person, theirs in table.sort_values(["_red", "_streak"], ascending=False).gr
         flagged = int(theirs["_red"].sum())
         st.markdown(f"**{person}** · {theirs['Team'].iloc[0]}" + (f" · :red[{flagged} off target]" if flagged else ""))
         st.dataframe(theirs.drop(columns=["Owner", "Team", "_red", "_streak"]), hide_index=True, width="stretch")
+        name = str(person)
+        cases = [f"{assigned[name]:,} assigned to them"] if assigned.get(name) else []
+        cases += [f"{answerable[name]:,} in the teams they answer for"] if answerable.get(name) else []
+        if cases:
+            st.caption(":material/schedule: Loop-closure cases past the SLA: " + "; ".join(cases) + ".")
         components.downloads(f"kpis_owned_by_{person}", theirs.drop(columns=["_red", "_streak"]))
 
 st.subheader("Overdue loop-closure cases")

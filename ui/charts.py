@@ -56,6 +56,7 @@ def trend(
     )  # fmt: skip
     tooltip = ["Period:N", "Value:N", "95% interval:N", "Responses:N", "Target:N", "Status:N"]
     base = alt.Chart(frame).encode(x=x)
+    title = axis_title(title, unit)
     y = alt.Y("ci_low:Q", title=title, scale=alt.Scale(zero=False))
     band = base.mark_area(opacity=0.18, color=BAND).encode(y=y, y2="ci_high:Q")
     line = base.mark_line(color=BLUE, strokeWidth=2.5).encode(y=alt.Y("value:Q", title=title))
@@ -88,6 +89,17 @@ def trend(
         .configure_view(strokeWidth=0)
     )
     return chart
+
+
+UNIT_WORDS = {"h": "hours", "d": "days", "min": "minutes", "s": "seconds"}
+
+
+def axis_title(title: str, unit: str) -> str:
+    """'Time to close (median), hours': the unit in words when the name does not already say it."""
+    unit = unit.strip()
+    if not unit or f" {unit}" in f" {title}":
+        return title
+    return f"{title}, {UNIT_WORDS.get(unit, unit)}"
 
 
 def _ticks(grain: str, periods: int) -> dict[str, object]:
@@ -142,6 +154,7 @@ def sparkline(series: pd.DataFrame, *, color: str = BLUE) -> alt.LayerChart:
 def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) -> alt.LayerChart:
     """One bar per dimension value with its 95% interval, hidden and low-sample groups marked."""
     frame = _chartable(rows)
+    title = axis_title(title, unit)
     frame["Group"] = frame["dimension_value"]
     frame["Value"] = [
         fmt.kpi_value(v, decimals, unit, s) for v, s in zip(frame["value"], frame["suppressed"], strict=True)
