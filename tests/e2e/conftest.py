@@ -109,7 +109,8 @@ CONTENT_HEIGHT = """() => Math.max(...['[data-testid="stMain"]', '[data-testid="
 
 
 DRAWN = """() => !document.querySelector('[data-testid*="Skeleton"]')
-    && [...document.querySelectorAll('[data-testid="stDataFrame"]')].every(e => e.querySelector('canvas'))"""
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .filter(e => e.checkVisibility()).every(e => e.querySelector('canvas'))"""
 
 
 def screenshot(page: Any, artifacts: Path, name: str) -> Path:
