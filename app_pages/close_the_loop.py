@@ -59,12 +59,15 @@ for column, kpi in zip(columns, shown_kpis, strict=False):
         latest = series.iloc[-1]
         details = json.loads(str(latest["details"])) if latest["details"] else {}
         if details:
-            st.caption(
-                f"{fmt.period_label(latest['period_start'], grain, components.through())}: "
-                f"{details['closed']:,} closed (median {fmt.number(details['median_hours'], 1, ' h')}, "
-                f"90th percentile {fmt.number(details['p90_hours'], 1, ' h')}); {details['due']:,} due, "
-                f"{details['met_sla']:,} within {details['sla_hours']:g} h; {details['reopened']:,} reopened."
-            )
+            when = fmt.period_label(latest["period_start"], grain, components.through())
+            if kpi == sla_kpi:
+                said = (f"{details['due']:,} cases were due, {details['met_sla']:,} closed within "
+                        f"{details['sla_hours']:g} h; cases still open past the deadline count as misses.")  # fmt: skip
+            else:
+                said = (f"{details['closed']:,} closed (median {fmt.number(details['median_hours'], 1, ' h')}, "
+                        f"90th percentile {fmt.number(details['p90_hours'], 1, ' h')}); "
+                        f"{details['reopened']:,} reopened.")  # fmt: skip
+            st.caption(f"{when}: {said}")
         components.downloads(f"{kpi}_{grain}", series.drop(columns=["details"]), chart)
 
 st.subheader("Open backlog by age")

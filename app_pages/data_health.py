@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from ui import components, data
 from ui import format as fmt
 
+COUNTS = ("rows_read", "rows_loaded", "rows_rejected")
 SOURCE_COLUMNS = {
     "finished_at": "Last load",
     "last_arrival": "New data",
@@ -38,7 +41,8 @@ else:
         error=loads["error"].fillna(""),
     )
     shown = shown.rename(columns=SOURCE_COLUMNS | {c: fmt.label(c) for c in loads.columns if c not in SOURCE_COLUMNS})
-    st.dataframe(shown, hide_index=True, width="stretch")
+    counts = {fmt.label(c): st.column_config.NumberColumn(format="localized") for c in COUNTS}
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=counts)
     st.caption("Last load: when the source was last read. New data: when it last brought new rows (UTC).")
     components.downloads("loads", loads)
 
@@ -51,7 +55,8 @@ if total == 0:
     st.success("No rejected rows.", icon=":material/check_circle:")
 else:
     st.caption(f"{total:,} rejected rows; the latest 200 shown. The download has all of them (up to 100,000).")
-    st.dataframe(rejects.rename(columns={c: fmt.label(c) for c in rejects.columns}), hide_index=True, width="stretch")
+    readable = rejects.assign(file=[Path(str(f)).name for f in rejects["file"]])  # the folder is noise here
+    st.dataframe(readable.rename(columns={c: fmt.label(c) for c in rejects.columns}), hide_index=True, width="stretch")
     components.downloads(f"rejected_rows_{picked or 'all'}", lambda: data.rejects(picked, 100_000)[0])
 
 st.subheader("Freshness per KPI")

@@ -10,6 +10,8 @@ import streamlit as st
 from ui import charts, components, data, filters
 from ui import format as fmt
 
+RECENT = 12  # periods drawn per line chart: two years of eight teams' lines is a tangle
+
 chosen = filters.current()
 kpis = {str(row["kpi"]): row for row in data.catalog().query("status == 'ok'").to_dict("records")}
 st.title("Employees and customers")
@@ -39,7 +41,8 @@ if values.empty:
 def team_lines(pair: list[str]) -> None:
     """Each KPI of the pair by team over time, side by side, with its downloads."""
     for column, kpi in zip(st.columns(2), pair, strict=False):
-        rows = values[(values["kpi"] == kpi) & values["value"].notna()].rename(columns={"dimension_value": "Team"})
+        recent = values[values["period_start"] >= sorted(values["period_start"].unique())[-RECENT:][0]]
+        rows = recent[(recent["kpi"] == kpi) & recent["value"].notna()].rename(columns={"dimension_value": "Team"})
         with column:
             st.subheader(str(kpis[kpi]["display_name"]))
             if rows.empty:
@@ -49,7 +52,7 @@ def team_lines(pair: list[str]) -> None:
             st.altair_chart(chart, width="stretch")
             hidden = values[(values["kpi"] == kpi) & values["suppressed"].map(fmt.flag)]["dimension_value"].unique()
             if len(hidden):
-                minimum = kpis[kpi]["anonymity_min"]
+                minimum = int(kpis[kpi]["anonymity_min"])
                 st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
             components.downloads(f"{kpi}_by_team_{grain}", rows[["Team", "period_start", "value", "n"]], chart)
 
@@ -86,7 +89,14 @@ with st.expander("Favourability by question and theme"):
         st.dataframe(favourability.round(1), hide_index=True, width="stretch")
         components.downloads("favourability_by_team", favourability)
 
-rounded = wide.round({k: int(kpis[k]["decimals"]) for k in wide.columns if k in kpis})
-table = rounded.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
+shown = wide.copy()
+suppressed = {(r["dimension_value"], r["kpi"]) for r in current.to_dict("records") if fmt.flag(r["suppressed"])}
+for name in [k for k in wide.columns if k in kpis]:
+    decimals, unit = int(kpis[name]["decimals"]), str(kpis[name]["unit"] or "")
+    shown[name] = [
+        fmt.kpi_value(v, decimals, unit, (team, name) in suppressed)
+        for team, v in zip(wide["Team"], wide[name], strict=True)
+    ]
+table = shown.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
 st.dataframe(table, hide_index=True, width="stretch")
-components.downloads("teams", table)
+components.downloads("teams", wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide if k in kpis}))

@@ -62,7 +62,9 @@ with st.container(border=True):
     with c4:
         st.caption("Status and accountable owner")
         st.badge(label, icon=icon, color=color)
-        st.markdown(f"**{info['owner_name']}**" + (f" · {info['owner_team']}" if info["owner_team"] else ""))
+        owner = components.owner_of(info, chosen.dimension, chosen.value)
+        team = info["owner_team"] if owner == info["owner_name"] else chosen.slice_label
+        st.markdown(f"**{owner}**" + (f" · {team}" if team else ""))
     if fmt.flag(latest["low_sample"]):
         st.caption(f":material/info: Low sample: fewer than {int(info['min_n'])} responses.")
     if fmt.flag(latest["change_significant"]):

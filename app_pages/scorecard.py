@@ -31,7 +31,7 @@ for category, heading in CATEGORIES.items():
     for index, (_, info) in enumerate(group.iterrows()):
         with columns[index % PER_ROW]:
             components.kpi_card(
-                info, values[values["kpi"] == info["kpi"]], chosen.grain, chosen.period, chosen.dimension
+                info, values[values["kpi"] == info["kpi"]], chosen.grain, chosen.period, chosen.dimension, chosen.value
             )
 
 table = values.merge(catalog[["kpi", "display_name"]], on="kpi")

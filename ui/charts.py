@@ -255,8 +255,8 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
 def scatter(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
     """One point per team: e.g. engagement against NPS, labelled."""
     base = alt.Chart(_chartable(frame)).encode(
-        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)),
+        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
+        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
         tooltip=["Team:N", alt.Tooltip(f"{x}:Q", format=".1f"), alt.Tooltip(f"{y}:Q", format=".0f")],
     )
     points = base.mark_circle(size=120, color=BLUE)
@@ -268,6 +268,8 @@ def scatter(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str) 
 
 def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -> alt.Chart:
     """Several lines, one per group (team, KPI), in the Okabe-Ito palette."""
+    # Eight teams' lines tangle: a click on a legend entry brings that team forward, the rest fade.
+    picked = alt.selection_point(fields=[group], bind="legend")
     chart: alt.Chart = (
         alt.Chart(_chartable(frame))
         .mark_line(point=True)
@@ -275,10 +277,13 @@ def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -
             x=alt.X("period_start:T", title=None, axis=alt.Axis(format=_axis_format(grain), labelAngle=0)),
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color(f"{group}:N", scale=alt.Scale(range=PALETTE), legend=alt.Legend(title=None)),
-            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain)), "value:Q"],
+            opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
+            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain)),
+                     alt.Tooltip("value:Q", format=".0f", title=title)],
         )
+        .add_params(picked)
         .properties(height=320)
-    )
+    )  # fmt: skip
     return chart
 
 

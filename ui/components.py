@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -16,7 +17,12 @@ DETAIL_PAGE = "app_pages/kpi_detail.py"
 
 
 def kpi_card(
-    info: pd.Series, series: pd.DataFrame, grain: str, period: pd.Timestamp | None, dimension: str = "total"
+    info: pd.Series,
+    series: pd.DataFrame,
+    grain: str,
+    period: pd.Timestamp | None,
+    dimension: str = "total",
+    value: str = "total",
 ) -> None:
     """One KPI at a glance: value, change, status in icon and words, sparkline, sample size, owner."""
     decimals, unit = int(info["decimals"]), str(info["unit"] or "")
@@ -52,7 +58,13 @@ def kpi_card(
         sample = f"n = {fmt.count(latest['n'])}"
         if fmt.flag(latest["low_sample"]):
             sample += " · low sample"
-        st.caption(f"{sample} · owner **{info['owner_name']}**")
+        st.caption(f"{sample} · owner **{owner_of(info, dimension, value)}**")
+
+
+def owner_of(info: pd.Series, dimension: str, value: str) -> str:
+    """Who answers for this KPI in this slice: the slice's own owner when the KPI file names one."""
+    owners = json.loads(str(info["owners"] or "{}"))
+    return str(owners.get(dimension, {}).get(value, {}).get("name") or info["owner_name"])
 
 
 def why_empty(info: pd.Series, grain: str, dimension: str) -> str:

@@ -117,10 +117,12 @@ def screenshot(page: Any, artifacts: Path, name: str) -> Path:
     """The whole page, top to bottom, as a reviewer would scroll through it."""
     path = artifacts / f"{name}.png"
     viewport = page.viewport_size
-    height = int(page.evaluate(CONTENT_HEIGHT))
-    if height > viewport["height"]:
-        page.set_viewport_size({"width": viewport["width"], "height": min(height, 12_000)})
-        page.wait_for_timeout(400)  # charts re-measure their width
+    for _ in range(4):  # a taller window re-lays out the page (charts re-measure): until it settles
+        height = min(int(page.evaluate(CONTENT_HEIGHT)), 12_000)
+        if height <= page.viewport_size["height"]:
+            break
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        page.wait_for_timeout(400)
     # Tables and buttons below the first screen draw lazily: wait until no placeholder is left.
     page.wait_for_function(DRAWN, timeout=30_000)
     page.screenshot(path=str(path), full_page=True)
