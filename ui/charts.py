@@ -165,7 +165,7 @@ def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) 
     y = alt.Y("Group:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220))
     base = alt.Chart(frame).encode(y=y)
     bars = base.mark_bar(height={"band": 0.6}).encode(
-        x=alt.X("value:Q", title=title),
+        x=alt.X("value:Q", title=title, axis=alt.Axis(tickCount=8)),
         color=alt.Color(
             "Sample:N",
             scale=alt.Scale(domain=["Enough responses", "Low sample"], range=[BLUE, "#A6CEE3"]),
@@ -270,11 +270,14 @@ def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -
     """Several lines, one per group (team, KPI), in the Okabe-Ito palette."""
     # Eight teams' lines tangle: a click on a legend entry brings that team forward, the rest fade.
     picked = alt.selection_point(fields=[group], bind="legend")
+    axis = alt.Axis(format=_axis_format(grain), labelAngle=0, labelOverlap="greedy")
+    if grain in SMALL_TICKS:
+        axis.tickCount = SMALL_TICKS[grain]
     chart: alt.Chart = (
         alt.Chart(_chartable(frame))
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_start:T", title=None, axis=alt.Axis(format=_axis_format(grain), labelAngle=0)),
+            x=alt.X("period_start:T", title=None, axis=axis),
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color(f"{group}:N", scale=alt.Scale(range=PALETTE), legend=alt.Legend(title=None)),
             opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
@@ -286,6 +289,12 @@ def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -
     )  # fmt: skip
     return chart
 
+
+# Half-width charts: a label every quarter (monthly) or every half-year (quarterly), never only two.
+SMALL_TICKS: dict[str, dict[str, object]] = {
+    "month": {"interval": "month", "step": 3},
+    "quarter": {"interval": "month", "step": 6},
+}
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
