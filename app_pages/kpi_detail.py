@@ -94,6 +94,8 @@ else:
                 st.caption(
                     f"Groups under {int(info['anonymity_min'])} respondents show no score, to protect anonymity."
                 )
+            with st.expander("The numbers"):
+                st.dataframe(components.breakdown_table(rows, decimals, unit), hide_index=True, width="stretch")
             components.downloads(f"{kpi}_by_{dimension}", rows.drop(columns=["details"]), bars)
 
 left, right = st.columns(2)

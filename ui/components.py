@@ -61,6 +61,25 @@ def kpi_card(
         st.caption(f"{sample} · owner **{owner_of(info, dimension, value)}**")
 
 
+def breakdown_table(rows: pd.DataFrame, decimals: int, unit: str) -> pd.DataFrame:
+    """A breakdown as people read it: formatted values, the interval in words, flags as Yes/No."""
+    return pd.DataFrame(
+        {
+            "Group": rows["dimension_value"],
+            "Value": [
+                fmt.kpi_value(v, decimals, unit, s) for v, s in zip(rows["value"], rows["suppressed"], strict=True)
+            ],
+            "95% interval": [
+                "" if fmt.flag(s) else f"{fmt.number(lo, decimals, unit)} to {fmt.number(hi, decimals, unit)}"
+                for lo, hi, s in zip(rows["ci_low"], rows["ci_high"], rows["suppressed"], strict=True)
+            ],
+            "Responses": [fmt.count(n) for n in rows["n"]],
+            "Low sample": [fmt.yes_no(low) for low in rows["low_sample"]],
+            "Status": [fmt.status_badge(str(s))[0] for s in rows["status"]],
+        }
+    )
+
+
 def owner_of(info: pd.Series, dimension: str, value: str) -> str:
     """Who answers for this KPI in this slice: the slice's own owner when the KPI file names one."""
     owners = json.loads(str(info["owners"] or "{}"))

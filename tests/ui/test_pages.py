@@ -116,6 +116,8 @@ def test_kpi_detail_breakdown_grows_with_its_rows_and_the_quarter_axis_reads_q3(
     assert len(channels) == expected
     bars = json.loads(app.get("vega_lite_chart")[1].proto.spec)
     assert bars["height"] == charts.BAR_ROW * max(4, len(channels))  # a row of 30 px per bar
+    numbers = app.dataframe[0].value
+    assert set(numbers["Low sample"]) <= {"Yes", "No"} and numbers["95% interval"].str.contains(" to ").all()
 
 
 def test_close_the_loop_with_a_region_explains_and_shows_the_company(
