@@ -28,6 +28,8 @@ if not employee:
 # The engagement index carries the favourability by question and theme; eNPS is one question.
 employee.sort(key=lambda name: kpis[name]["type"] != "engagement")
 grain = chosen.grain if chosen.grain in ("month", "quarter") else "month"
+if not chosen.whole:
+    st.caption(f"This page compares every team, so the breakdown ({chosen.slice_label}) does not apply here.")
 if grain != chosen.grain:
     st.caption("Employee surveys are monthly: showing months.")
 values = data.dimension_by_period(tuple(employee + customer), grain, "team")

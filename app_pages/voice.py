@@ -27,6 +27,8 @@ if balance:
     grain = chosen.grain if chosen.grain in list(kpis[kpi]["grains"]) else "month"
     breakdown = data.breakdown(kpi, grain, since)
     st.subheader(f"Positive and negative experiences · {period}")
+    if not chosen.whole:
+        st.caption("For the whole company: experiences are broken down one dimension at a time.")
     halves = st.columns(2)
     # Both halves equally tall, so their download buttons line up.
     tallest = max((int((breakdown["dimension"] == d).sum()) for d in ("channel", "journey_stage")), default=0)
@@ -83,7 +85,7 @@ else:
         components.downloads(f"comments_{since:%Y_%m_%d}", lambda: data.all_comments(since, until, scores, filtered))
 
 st.subheader(f"Wins to celebrate · {period}")
-wins = data.wins(since, until, limit=6)
+wins = data.wins(since, until, limit=6, where=None if chosen.whole else (chosen.dimension, chosen.value))
 if wins is None:
     st.info(
         "The wins wall is built when the data is refreshed, and this database was built before it existed. "
@@ -91,7 +93,7 @@ if wins is None:
         icon=":material/info:",
     )
 elif wins.empty:
-    st.caption("No wins recorded in this period yet.")
+    st.caption(f"No wins recorded in this period yet{'' if chosen.whole else ' for ' + chosen.slice_label}.")
 else:
     praise, recovered = wins[wins["kind"] == "praise"], wins[wins["kind"] == "recovered"]
     left, right = st.columns(2)

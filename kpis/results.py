@@ -137,15 +137,24 @@ def loop_backlog(con: duckdb.DuckDBPyConnection, kpi: str, dimension: str, scope
 
 
 def wins(
-    con: duckdb.DuckDBPyConnection, since: object, until: object, limit: int, scope: Scope = EVERYTHING
+    con: duckdb.DuckDBPyConnection,
+    since: object,
+    until: object,
+    limit: int,
+    scope: Scope = EVERYTHING,
+    where: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Praise and recovered customers in a time range, newest first, at most `limit` of each."""
+    """Praise and recovered customers in a time range, newest first, at most `limit` of each.
+
+    `where` keeps one slice, e.g. ("region", "EMEA"), matched against the response's filters.
+    """
     visible, params = _wins_scope(scope)
+    sliced, slice_params = ("filters[?] = ?", list(where)) if where else ("TRUE", [])
     return frame(
         con,
-        "SELECT * FROM kpi.wins WHERE happened_at >= ? AND happened_at < ? AND " + visible + " "
+        f"SELECT * FROM kpi.wins WHERE happened_at >= ? AND happened_at < ? AND {visible} AND {sliced} "
         "QUALIFY row_number() OVER (PARTITION BY kind ORDER BY happened_at DESC) <= ? ORDER BY happened_at DESC",
-        [since, until, *params, limit],
+        [since, until, *params, *slice_params, limit],
     )
 
 

@@ -79,9 +79,11 @@ def loop_backlog(kpi: str, dimension: str) -> pd.DataFrame:
     return _loop_backlog(*_key(), scope(), kpi, dimension)
 
 
-def wins(since: pd.Timestamp, until: pd.Timestamp, limit: int) -> pd.DataFrame | None:
-    """Praise and recovered customers; None when the database predates the wins table."""
-    return _wins(*_key(), scope(), since, until, limit)
+def wins(
+    since: pd.Timestamp, until: pd.Timestamp, limit: int, where: tuple[str, str] | None = None
+) -> pd.DataFrame | None:
+    """Praise and recovered customers (of one slice); None when the database predates the wins table."""
+    return _wins(*_key(), scope(), since, until, limit, where)
 
 
 def comments(
@@ -190,12 +192,19 @@ def _loop_backlog(database: str, version: str, scope_key: str, _scope: Scope, kp
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _wins(
-    database: str, version: str, scope_key: str, _scope: Scope, since: pd.Timestamp, until: pd.Timestamp, limit: int
+    database: str,
+    version: str,
+    scope_key: str,
+    _scope: Scope,
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+    limit: int,
+    where: tuple[str, str] | None,
 ) -> pd.DataFrame | None:
     with read_only(Path(database)) as con:
         if not results.has_table(con, "kpi", "wins"):
             return None
-        return results.wins(con, since, until, limit, _scope)
+        return results.wins(con, since, until, limit, _scope, where)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -235,3 +235,16 @@ def test_event_labels_are_staggered_and_report_charts_are_wide() -> None:
     assert sorted(r["row"] for r in rows[0]) == [0, charts.EVENT_ROW, 2 * charts.EVENT_ROW]
     assert charts.axis_title("Time to close (median)", " h") == "Time to close (median), hours"
     assert charts.axis_title("Satisfaction (CSAT %)", "%") == "Satisfaction (CSAT %)"
+
+
+def test_the_wins_wall_follows_the_breakdown(demo_build: Build, monkeypatch: pytest.MonkeyPatch) -> None:
+    config, _ = demo_build
+    app = open_page(start(config.file, monkeypatch, slice="region:EMEA"), "app_pages/voice.py")
+    praise = [c.value for c in app.caption if c.value.startswith("Score ")]
+    assert praise and all(" · EMEA · " in text for text in praise)
+    with duckdb.connect(str(config.database), read_only=True) as con:
+        (expected,) = con.execute(
+            "SELECT count(*) FROM kpi.wins WHERE kind = 'praise' AND filters['region'] = 'EMEA' "
+            "AND happened_at >= TIMESTAMPTZ '2026-10-01' AND happened_at < TIMESTAMPTZ '2026-11-01'"
+        ).fetchall()[0]
+    assert len(praise) == min(6, expected)
