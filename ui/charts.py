@@ -123,10 +123,10 @@ def _events(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> li
         return []
     shown = shown.sort_values("on").assign(row=[EVENT_ROW * (i % EVENT_ROWS) for i in range(len(shown))])
     base = alt.Chart(shown).encode(x="on:T")
-    rules = base.mark_rule(color=GREY, strokeDash=[2, 3]).encode(tooltip=["text:N"])
+    rules = base.mark_rule(color=GREY, strokeDash=[2, 3]).encode(tooltip=[alt.Tooltip("text:N", title="Event")])
     # Events a few periods apart would print over each other on one line: stagger them in rows.
     labels = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=GREY, fontSize=11, limit=220).encode(
-        text="text:N", y=alt.Y("row:Q", scale=None, axis=None), tooltip=["text:N"]
+        text="text:N", y=alt.Y("row:Q", scale=None, axis=None), tooltip=[alt.Tooltip("text:N", title="Event")]
     )
     return [rules, labels]
 
@@ -216,7 +216,11 @@ def stacked_backlog(backlog: pd.DataFrame) -> alt.Chart:
                 scale=alt.Scale(domain=["On time", "Past the SLA"], range=[BLUE, VERMILLION]),
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
-            tooltip=["age_bucket:N", "State:N", "sum(Cases):Q"],
+            tooltip=[
+                alt.Tooltip("age_bucket:N", title="Open for"),
+                "State:N",
+                alt.Tooltip("sum(Cases):Q", title="Cases"),
+            ],
         )
         .properties(height=260)
     )
@@ -233,7 +237,7 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
     bars = (
         alt.Chart(frame)
         .mark_bar(color=BLUE)
-        .encode(x=x, y=alt.Y("count:Q", title=title), tooltip=[f"{category}:N", "count:Q"])
+        .encode(x=x, y=alt.Y("count:Q", title=title), tooltip=[f"{category}:N", alt.Tooltip("count:Q", title=title)])
     )
     line = (
         alt.Chart(frame)
@@ -257,7 +261,11 @@ def scatter(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str) 
     base = alt.Chart(_chartable(frame)).encode(
         x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
         y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
-        tooltip=["Team:N", alt.Tooltip(f"{x}:Q", format=".1f"), alt.Tooltip(f"{y}:Q", format=".0f")],
+        tooltip=[
+            "Team:N",
+            alt.Tooltip(f"{x}:Q", format=".0f", title=x_title),
+            alt.Tooltip(f"{y}:Q", format=".0f", title=y_title),
+        ],
     )
     points = base.mark_circle(size=120, color=BLUE)
     labels = base.mark_text(align="left", dx=8, fontSize=11).encode(text="Team:N")
@@ -281,7 +289,7 @@ def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color(f"{group}:N", scale=alt.Scale(range=PALETTE), legend=alt.Legend(title=None)),
             opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
-            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain)),
+            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain), title="Period"),
                      alt.Tooltip("value:Q", format=".0f", title=title)],
         )
         .add_params(picked)
@@ -325,7 +333,7 @@ def experience_counts(rows: pd.DataFrame, *, group: str) -> alt.Chart:
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
             order=alt.Order("Kind:N", sort="descending"),
-            tooltip=[f"{group}:N", "Kind:N", "sum(Experiences):Q"],
+            tooltip=[f"{group}:N", "Kind:N", alt.Tooltip("sum(Experiences):Q", title="Experiences")],
         )
         .properties(height=BAR_ROW * max(4, rows["dimension_value"].nunique()))
     )

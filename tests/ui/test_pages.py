@@ -248,3 +248,27 @@ def test_the_wins_wall_follows_the_breakdown(demo_build: Build, monkeypatch: pyt
             "AND happened_at >= TIMESTAMPTZ '2026-10-01' AND happened_at < TIMESTAMPTZ '2026-11-01'"
         ).fetchall()[0]
     assert len(praise) == min(6, expected)
+
+
+def tooltip_titles(spec: object) -> list[str]:
+    """Every name a tooltip shows: its title, or else its field (what Vega-Lite would print)."""
+    found: list[str] = []
+    if isinstance(spec, dict):
+        for key, part in spec.items():
+            if key == "tooltip" and isinstance(part, list):
+                found += [str(t.get("title") or t.get("field")) if isinstance(t, dict) else str(t) for t in part]
+            else:
+                found += tooltip_titles(part)
+    elif isinstance(spec, list):
+        for part in spec:
+            found += tooltip_titles(part)
+    return found
+
+
+@pytest.mark.parametrize("page", ["kpi_detail", "close_the_loop", "employees", "voice"])
+def test_tooltips_never_show_raw_column_names(demo_build: Build, monkeypatch: pytest.MonkeyPatch, page: str) -> None:
+    app = open_page(start(demo_build[0].file, monkeypatch, kpi="nps"), f"app_pages/{page}.py")
+    titles = [t for chart in app.get("vega_lite_chart") for t in tooltip_titles(json.loads(chart.proto.spec))]
+    assert titles
+    raw = [t for t in titles if "_" in t or t in {"nps", "csat", "engagement", "count", "value"}]
+    assert not raw, raw
