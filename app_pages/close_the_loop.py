@@ -26,6 +26,14 @@ sla_kpi = by_statistic.get("within_sla_share")
 main_kpi = sla_kpi or time_kpi or next(iter(kpis))
 
 grain = chosen.grain if chosen.grain in list(kpis[main_kpi]["grains"]) else "month"
+case_dimensions = [str(d) for d in kpis[main_kpi]["dimensions"]]
+if not chosen.whole and chosen.dimension not in case_dimensions:
+    st.info(
+        f"Cases are not recorded by {fmt.label(chosen.dimension).lower()}, so this page shows the whole company's "
+        f"cases. Cases can be broken down by {', '.join(fmt.label(d).lower() for d in case_dimensions)}.",
+        icon=":material/info:",
+    )
+    chosen = filters.Filters(chosen.grain, chosen.period)
 columns = st.columns(2)
 shown_kpis: list[str] = [k for k in (time_kpi, sla_kpi) if k]
 for column, kpi in zip(columns, shown_kpis, strict=False):
@@ -51,12 +59,15 @@ for column, kpi in zip(columns, shown_kpis, strict=False):
         latest = series.iloc[-1]
         details = json.loads(str(latest["details"])) if latest["details"] else {}
         if details:
-            st.caption(
-                f"{fmt.period_label(latest['period_start'], grain, components.through())}: "
-                f"{details['closed']:,} closed (median {fmt.number(details['median_hours'], 1, ' h')}, "
-                f"90th percentile {fmt.number(details['p90_hours'], 1, ' h')}); {details['due']:,} due, "
-                f"{details['met_sla']:,} within {details['sla_hours']:g} h; {details['reopened']:,} reopened."
-            )
+            when = fmt.period_label(latest["period_start"], grain, components.through())
+            if kpi == sla_kpi:
+                said = (f"{details['due']:,} cases were due, {details['met_sla']:,} closed within "
+                        f"{details['sla_hours']:g} h; cases still open past the deadline count as misses.")  # fmt: skip
+            else:
+                said = (f"{details['closed']:,} closed (median {fmt.number(details['median_hours'], 1, ' h')}, "
+                        f"90th percentile {fmt.number(details['p90_hours'], 1, ' h')}); "
+                        f"{details['reopened']:,} reopened.")  # fmt: skip
+            st.caption(f"{when}: {said}")
         components.downloads(f"{kpi}_{grain}", series.drop(columns=["details"]), chart)
 
 st.subheader("Open backlog by age")
@@ -84,6 +95,7 @@ for dimension, heading in (("team", "By team"), ("owner", "By case owner")):
     per.columns = [fmt.label(dimension), "Open cases", "Past the SLA"]
     with st.expander(f"Open cases {heading.lower()}"):
         st.dataframe(per, hide_index=True, width="stretch")
+        components.downloads(f"open_cases_by_{dimension}", per)
 
 st.subheader("Root causes that recur most")
 period_start = chosen.period

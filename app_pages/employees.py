@@ -10,6 +10,8 @@ import streamlit as st
 from ui import charts, components, data, filters
 from ui import format as fmt
 
+RECENT = 12  # periods drawn per line chart: two years of eight teams' lines is a tangle
+
 chosen = filters.current()
 kpis = {str(row["kpi"]): row for row in data.catalog().query("status == 'ok'").to_dict("records")}
 st.title("Employees and customers")
@@ -23,7 +25,11 @@ if not employee:
     st.info("No employee KPI (category: employee) is defined.")
     st.stop()
 
+# The engagement index carries the favourability by question and theme; eNPS is one question.
+employee.sort(key=lambda name: kpis[name]["type"] != "engagement")
 grain = chosen.grain if chosen.grain in ("month", "quarter") else "month"
+if not chosen.whole:
+    st.caption(f"This page compares every team, so the breakdown ({chosen.slice_label}) does not apply here.")
 if grain != chosen.grain:
     st.caption("Employee surveys are monthly: showing months.")
 values = data.dimension_by_period(tuple(employee + customer), grain, "team")
@@ -33,27 +39,35 @@ if values.empty:
     st.info("No team breakdown yet.")
     st.stop()
 
-left, right = st.columns(2)
-for column, kpi in zip((left, right), employee[:2], strict=False):
-    rows = values[(values["kpi"] == kpi) & values["value"].notna()].rename(columns={"dimension_value": "Team"})
-    with column:
-        st.subheader(str(kpis[kpi]["display_name"]))
-        if rows.empty:
-            st.caption("No team has enough respondents to show a score.")
-            continue
-        chart = charts.lines_by_group(rows, title=str(kpis[kpi]["display_name"]), grain=grain, group="Team")
-        st.altair_chart(chart, width="stretch")
-        hidden = values[(values["kpi"] == kpi) & values["suppressed"]]["dimension_value"].unique()
-        if len(hidden):
-            minimum = kpis[kpi]["anonymity_min"]
-            st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
+
+def team_lines(pair: list[str]) -> None:
+    """Each KPI of the pair by team over time, side by side, with its downloads."""
+    for column, kpi in zip(st.columns(2), pair, strict=False):
+        recent = values[values["period_start"] >= sorted(values["period_start"].unique())[-RECENT:][0]]
+        rows = recent[(recent["kpi"] == kpi) & recent["value"].notna()].rename(columns={"dimension_value": "Team"})
+        with column:
+            st.subheader(str(kpis[kpi]["display_name"]))
+            if rows.empty:
+                st.caption("No team has enough respondents to show a score.")
+                continue
+            chart = charts.lines_by_group(rows, title=str(kpis[kpi]["display_name"]), grain=grain, group="Team")
+            st.altair_chart(chart, width="stretch")
+            hidden = values[(values["kpi"] == kpi) & values["suppressed"].map(fmt.flag)]["dimension_value"].unique()
+            if len(hidden):
+                minimum = int(kpis[kpi]["anonymity_min"])
+                st.caption(f"Not shown (under {minimum!s} respondents in some periods): " + ", ".join(sorted(hidden)))
+            components.downloads(f"{kpi}_by_team_{grain}", rows[["Team", "period_start", "value", "n"]], chart)
+
+
+team_lines(employee[:2])
+team_lines([k for k in dict.fromkeys(("nps", "csat", *customer)) if k in customer][:2])
 
 latest = values["period_start"].max()
 current = values[values["period_start"] == latest]
 wide = current.pivot_table(index="dimension_value", columns="kpi", values="value").reset_index()
 wide = wide.rename(columns={"dimension_value": "Team"})
 st.subheader(f"Team by team · {fmt.period_label(latest, grain, components.through())}")
-x_kpi = employee[0]
+x_kpi = employee[0]  # the engagement index when there is one
 y_kpi = next((k for k in ("nps", *customer) if k in wide), None)
 if y_kpi is not None and x_kpi in wide:
     pairs = wide.dropna(subset=[x_kpi, y_kpi])
@@ -62,6 +76,7 @@ if y_kpi is not None and x_kpi in wide:
                                y_title=str(kpis[y_kpi]["display_name"]))  # fmt: skip
         st.altair_chart(chart, width="stretch")
         st.caption("Each point is a team; teams under the anonymity minimum are left out.")
+        components.downloads(f"{x_kpi}_against_{y_kpi}", pairs, chart)
 details = current[(current["kpi"] == x_kpi)]
 with st.expander("Favourability by question and theme"):
     st.caption("Share of favourable answers (4-5 of 5) by team; the index above is built from these questions.")
@@ -76,6 +91,14 @@ with st.expander("Favourability by question and theme"):
         st.dataframe(favourability.round(1), hide_index=True, width="stretch")
         components.downloads("favourability_by_team", favourability)
 
-table = wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
-st.dataframe(table.round(1), hide_index=True, width="stretch")
-components.downloads("teams", table)
+shown = wide.copy()
+suppressed = {(r["dimension_value"], r["kpi"]) for r in current.to_dict("records") if fmt.flag(r["suppressed"])}
+for name in [k for k in wide.columns if k in kpis]:
+    decimals, unit = int(kpis[name]["decimals"]), str(kpis[name]["unit"] or "")
+    shown[name] = [
+        fmt.kpi_value(v, decimals, unit, (team, name) in suppressed)
+        for team, v in zip(wide["Team"], wide[name], strict=True)
+    ]
+table = shown.rename(columns={k: str(kpis[k]["display_name"]) for k in wide.columns if k in kpis})
+st.dataframe(table, hide_index=True, width="stretch")
+components.downloads("teams", wide.rename(columns={k: str(kpis[k]["display_name"]) for k in wide if k in kpis}))

@@ -36,7 +36,12 @@ if grain != chosen.grain:
 series = data.series(kpi, grain, chosen.dimension, chosen.value)
 shown = series if chosen.period is None else series[pd.to_datetime(series["period_start"]) <= chosen.period]
 if shown.dropna(subset=["value"]).empty:
-    st.info("No responses in this period for this KPI and breakdown.")
+    reason = components.why_empty(info, grain, chosen.dimension)
+    if reason.startswith("No responses"):
+        reason = "No responses in this period for this KPI and breakdown."
+    else:
+        reason += " Pick the whole company or another breakdown in the sidebar."
+    st.info(reason, icon=":material/info:")
     st.stop()
 
 latest = shown.iloc[-1]
@@ -48,7 +53,7 @@ with st.container(border=True):
         fmt.period_label(latest["period_start"], grain, components.through()),
         fmt.kpi_value(latest["value"], decimals, unit, latest["suppressed"]),
         delta=f"{delta} vs previous" if delta else None,
-        delta_color="normal" if info["direction"] == "higher_is_better" else "inverse",
+        delta_color=fmt.delta_color(info["direction"], latest["change_significant"]),
         help=f"95% interval: {fmt.number(latest['ci_low'], decimals, unit)} to "
         f"{fmt.number(latest['ci_high'], decimals, unit)}",
     )
@@ -57,10 +62,12 @@ with st.container(border=True):
     with c4:
         st.caption("Status and accountable owner")
         st.badge(label, icon=icon, color=color)
-        st.markdown(f"**{info['owner_name']}**" + (f" · {info['owner_team']}" if info["owner_team"] else ""))
-    if bool(latest["low_sample"]):
+        owner = components.owner_of(info, chosen.dimension, chosen.value)
+        team = info["owner_team"] if owner == info["owner_name"] else chosen.slice_label
+        st.markdown(f"**{owner}**" + (f" · {team}" if team else ""))
+    if fmt.flag(latest["low_sample"]):
         st.caption(f":material/info: Low sample: fewer than {int(info['min_n'])} responses.")
-    if latest["change_significant"] is True:
+    if fmt.flag(latest["change_significant"]):
         st.caption(":material/bolt: The change from the previous period is statistically significant (p < 0.05).")
     elif pd.notna(latest["change_p_value"]):
         st.caption("The change from the previous period is within the noise (not significant at p < 0.05).")
@@ -82,11 +89,13 @@ else:
         with tab:
             rows = breakdown[breakdown["dimension"] == dimension]
             bars = charts.breakdown_bars(rows, title=str(info["display_name"]), decimals=decimals, unit=unit)
-            st.altair_chart(bars, width="stretch")
+            st.altair_chart(bars, width="stretch", height=charts.bars_height(len(rows)))
             if rows["suppressed"].any():
                 st.caption(
                     f"Groups under {int(info['anonymity_min'])} respondents show no score, to protect anonymity."
                 )
+            with st.expander("The numbers"):
+                st.dataframe(components.breakdown_table(rows, decimals, unit), hide_index=True, width="stretch")
             components.downloads(f"{kpi}_by_{dimension}", rows.drop(columns=["details"]), bars)
 
 left, right = st.columns(2)

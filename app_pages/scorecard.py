@@ -30,7 +30,9 @@ for category, heading in CATEGORIES.items():
     columns = st.columns(PER_ROW)
     for index, (_, info) in enumerate(group.iterrows()):
         with columns[index % PER_ROW]:
-            components.kpi_card(info, values[values["kpi"] == info["kpi"]], chosen.grain, chosen.period)
+            components.kpi_card(
+                info, values[values["kpi"] == info["kpi"]], chosen.grain, chosen.period, chosen.dimension, chosen.value
+            )
 
 table = values.merge(catalog[["kpi", "display_name"]], on="kpi")
 if chosen.period is not None:

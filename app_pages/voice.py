@@ -27,7 +27,11 @@ if balance:
     grain = chosen.grain if chosen.grain in list(kpis[kpi]["grains"]) else "month"
     breakdown = data.breakdown(kpi, grain, since)
     st.subheader(f"Positive and negative experiences · {period}")
+    if not chosen.whole:
+        st.caption("For the whole company: experiences are broken down one dimension at a time.")
     halves = st.columns(2)
+    # Both halves equally tall, so their download buttons line up.
+    tallest = max((int((breakdown["dimension"] == d).sum()) for d in ("channel", "journey_stage")), default=0)
     for half, dimension in zip(halves, ("channel", "journey_stage"), strict=True):
         rows = breakdown[breakdown["dimension"] == dimension]
         with half:
@@ -36,7 +40,7 @@ if balance:
                 st.caption("No experiences recorded in this period.")
                 continue
             chart = charts.experience_counts(rows, group=fmt.label(dimension))
-            st.altair_chart(chart, width="stretch", height=80 + 36 * len(rows))
+            st.altair_chart(chart, width="stretch", height=charts.bars_height(tallest))
             components.downloads(
                 f"experiences_by_{dimension}", rows[["dimension_value", "positive", "neutral", "negative"]], chart
             )
@@ -73,30 +77,46 @@ else:
             width="stretch",
             column_config={fmt.label(voice.comment): st.column_config.TextColumn(width="large")},
         )
-        st.caption(f"{total:,} comments; {data.COMMENTS_PER_PAGE} per page.")
-        components.downloads(f"comments_page_{int(page)}", shown)
+        st.caption(
+            f"{total:,} comments; {data.COMMENTS_PER_PAGE} per page. The download has all of them"
+            + (f" (the latest {data.COMMENTS_DOWNLOAD_MAX:,})." if total > data.COMMENTS_DOWNLOAD_MAX else ".")
+        )
+        scores, filtered = BANDS[band], tuple(where)
+        components.downloads(f"comments_{since:%Y_%m_%d}", lambda: data.all_comments(since, until, scores, filtered))
 
 st.subheader(f"Wins to celebrate · {period}")
-wins = data.wins(since, until, limit=6)
-if wins.empty:
-    st.caption("No wins recorded in this period yet.")
+wins = data.wins(since, until, limit=6, where=None if chosen.whole else (chosen.dimension, chosen.value))
+if wins is None:
+    st.info(
+        "The wins wall is built when the data is refreshed, and this database was built before it existed. "
+        "Run `python cli.py refresh` to build it.",
+        icon=":material/info:",
+    )
+elif wins.empty:
+    st.caption(f"No wins recorded in this period yet{'' if chosen.whole else ' for ' + chosen.slice_label}.")
 else:
     praise, recovered = wins[wins["kind"] == "praise"], wins[wins["kind"] == "recovered"]
     left, right = st.columns(2)
     with left:
         st.markdown("**Praise worth sharing**")
+        if praise.empty:
+            st.caption("No promoter left a comment in this period.")
         for win in praise.to_dict("records"):
             with st.container(border=True):
-                st.markdown(f"> {win['comment']}")
-                where_from = ", ".join(str(v) for _, v in (win["filters"] or []) if v)
-                st.caption(f"Score {int(win['score'])} · {pd.Timestamp(win['happened_at']):%d %b %Y} · {where_from}")
+                st.markdown(f"> {fmt.text(win['comment'])}")
+                where_from = [fmt.text(v) for _, v in (win["filters"] or [])]
+                st.caption(" · ".join([f"Score {int(win['score'])}", f"{pd.Timestamp(win['happened_at']):%d %b %Y}",
+                                       *[w for w in where_from if w]]))  # fmt: skip
     with right:
         st.markdown("**Customers we won back**")
+        if recovered.empty:
+            st.caption("No detractor came back as a promoter in this period.")
         for win in recovered.to_dict("records"):
             with st.container(border=True):
-                closed = " · :material/task_alt: loop closed" if win["loop_closed"] else ""
+                closed = " · :material/task_alt: loop closed" if fmt.flag(win["loop_closed"]) else ""
                 st.markdown(f"**{int(win['before_score'])} → {int(win['score'])}**{closed}")
-                if win["before_comment"]:
-                    st.caption(f"Before ({pd.Timestamp(win['before_at']):%b %Y}): {win['before_comment']}")
-                if win["comment"]:
-                    st.caption(f"Now: {win['comment']}")
+                if fmt.text(win["before_comment"]):
+                    st.caption(f"Before ({pd.Timestamp(win['before_at']):%b %Y}): {fmt.text(win['before_comment'])}")
+                if fmt.text(win["comment"]):
+                    st.caption(f"Now: {fmt.text(win['comment'])}")
+    components.downloads(f"wins_{since:%Y_%m_%d}", wins.drop(columns=["filters"]))

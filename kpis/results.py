@@ -137,16 +137,33 @@ def loop_backlog(con: duckdb.DuckDBPyConnection, kpi: str, dimension: str, scope
 
 
 def wins(
-    con: duckdb.DuckDBPyConnection, since: object, until: object, limit: int, scope: Scope = EVERYTHING
+    con: duckdb.DuckDBPyConnection,
+    since: object,
+    until: object,
+    limit: int,
+    scope: Scope = EVERYTHING,
+    where: tuple[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Praise and recovered customers in a time range, newest first, at most `limit` of each."""
+    """Praise and recovered customers in a time range, newest first, at most `limit` of each.
+
+    `where` keeps one slice, e.g. ("region", "EMEA"), matched against the response's filters.
+    """
     visible, params = _wins_scope(scope)
+    sliced, slice_params = ("filters[?] = ?", list(where)) if where else ("TRUE", [])
     return frame(
         con,
-        "SELECT * FROM kpi.wins WHERE happened_at >= ? AND happened_at < ? AND " + visible + " "
+        f"SELECT * FROM kpi.wins WHERE happened_at >= ? AND happened_at < ? AND {visible} AND {sliced} "
         "QUALIFY row_number() OVER (PARTITION BY kind ORDER BY happened_at DESC) <= ? ORDER BY happened_at DESC",
-        [since, until, *params, limit],
+        [since, until, *params, *slice_params, limit],
     )
+
+
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether a table exists: a database built by an older version may lack a newer one."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchall()  # every row read: DuckDB 2.0 refuses the next statement while a result is unfinished
+    return bool(found[0][0])
 
 
 def _wins_scope(scope: Scope) -> tuple[str, list[object]]:
@@ -201,10 +218,11 @@ def comments(
 
 
 def loads(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """The latest load of every source, with its row accounting."""
+    """The latest load of every source, with its row accounting and when new rows last arrived."""
     return frame(
         con,
-        "SELECT source, source_type, target_table, status, rows_read, rows_loaded, rows_rejected, finished_at, error "
+        "SELECT source, source_type, target_table, status, rows_read, rows_loaded, rows_rejected, finished_at, "
+        "max(finished_at) FILTER (WHERE rows_loaded > 0) OVER (PARTITION BY source) AS last_arrival, error "
         "FROM meta.loads QUALIFY row_number() OVER (PARTITION BY source ORDER BY finished_at DESC) = 1 "
         "ORDER BY source",
     )

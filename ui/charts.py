@@ -31,6 +31,7 @@ def trend(
     unit: str,
     min_n: int,
     events: pd.DataFrame | None = None,
+    width: int | None = None,
 ) -> alt.LayerChart:
     """The KPI over time: its 95% interval band, the value, the target (stepping), low samples hollow."""
     frame = _chartable(series)
@@ -55,6 +56,7 @@ def trend(
     )  # fmt: skip
     tooltip = ["Period:N", "Value:N", "95% interval:N", "Responses:N", "Target:N", "Status:N"]
     base = alt.Chart(frame).encode(x=x)
+    title = axis_title(title, unit)
     y = alt.Y("ci_low:Q", title=title, scale=alt.Scale(zero=False))
     band = base.mark_area(opacity=0.18, color=BAND).encode(y=y, y2="ci_high:Q")
     line = base.mark_line(color=BLUE, strokeWidth=2.5).encode(y=alt.Y("value:Q", title=title))
@@ -82,11 +84,22 @@ def trend(
         layers += _events(events, frame["period"].min(), frame["period"].max())
     chart: alt.LayerChart = (
         alt.layer(*layers)
-        .properties(height=360)
+        .properties(height=360, **({"width": width} if width else {}))
         .configure_axis(labelFontSize=12, titleFontSize=13)
         .configure_view(strokeWidth=0)
     )
     return chart
+
+
+UNIT_WORDS = {"h": "hours", "d": "days", "min": "minutes", "s": "seconds"}
+
+
+def axis_title(title: str, unit: str) -> str:
+    """'Time to close (median), hours': the unit in words when the name does not already say it."""
+    unit = unit.strip()
+    if not unit or f" {unit}" in f" {title}":
+        return title
+    return f"{title}, {UNIT_WORDS.get(unit, unit)}"
 
 
 def _ticks(grain: str, periods: int) -> dict[str, object]:
@@ -100,7 +113,7 @@ def _ticks(grain: str, periods: int) -> dict[str, object]:
 
 
 def _axis_format(grain: str) -> str:
-    return {"year": "%Y", "quarter": "%b %Y", "month": "%b %Y", "week": "%d %b %y", "day": "%d %b"}.get(grain, "%b %Y")
+    return {"year": "%Y", "quarter": "Q%q %Y", "month": "%b %Y", "week": "%d %b %y", "day": "%d %b"}.get(grain, "%b %Y")
 
 
 def _events(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> list[alt.Chart]:
@@ -108,12 +121,17 @@ def _events(events: pd.DataFrame, first: pd.Timestamp, last: pd.Timestamp) -> li
     shown = events[(events["on"] >= first) & (events["on"] <= last + pd.DateOffset(months=3))]
     if shown.empty:
         return []
+    shown = shown.sort_values("on").assign(row=[EVENT_ROW * (i % EVENT_ROWS) for i in range(len(shown))])
     base = alt.Chart(shown).encode(x="on:T")
-    rules = base.mark_rule(color=GREY, strokeDash=[2, 3]).encode(tooltip=["text:N"])
-    labels = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=GREY, fontSize=11).encode(
-        text="text:N", y=alt.value(0)
+    rules = base.mark_rule(color=GREY, strokeDash=[2, 3]).encode(tooltip=[alt.Tooltip("text:N", title="Event")])
+    # Events a few periods apart would print over each other on one line: stagger them in rows.
+    labels = base.mark_text(align="left", baseline="top", dx=4, dy=4, color=GREY, fontSize=11, limit=220).encode(
+        text="text:N", y=alt.Y("row:Q", scale=None, axis=None), tooltip=[alt.Tooltip("text:N", title="Event")]
     )
     return [rules, labels]
+
+
+EVENT_ROW, EVENT_ROWS = 15, 3
 
 
 def sparkline(series: pd.DataFrame, *, color: str = BLUE) -> alt.LayerChart:
@@ -136,6 +154,7 @@ def sparkline(series: pd.DataFrame, *, color: str = BLUE) -> alt.LayerChart:
 def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) -> alt.LayerChart:
     """One bar per dimension value with its 95% interval, hidden and low-sample groups marked."""
     frame = _chartable(rows)
+    title = axis_title(title, unit)
     frame["Group"] = frame["dimension_value"]
     frame["Value"] = [
         fmt.kpi_value(v, decimals, unit, s) for v, s in zip(frame["value"], frame["suppressed"], strict=True)
@@ -146,7 +165,7 @@ def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) 
     y = alt.Y("Group:N", sort="-x", title=None, axis=alt.Axis(labelLimit=220))
     base = alt.Chart(frame).encode(y=y)
     bars = base.mark_bar(height={"band": 0.6}).encode(
-        x=alt.X("value:Q", title=title),
+        x=alt.X("value:Q", title=title, axis=alt.Axis(tickCount=8)),
         color=alt.Color(
             "Sample:N",
             scale=alt.Scale(domain=["Enough responses", "Low sample"], range=[BLUE, "#A6CEE3"]),
@@ -159,8 +178,20 @@ def breakdown_bars(rows: pd.DataFrame, *, title: str, decimals: int, unit: str) 
     if frame["target"].notna().any():
         target = alt.Chart(frame.head(1)).mark_rule(color=VERMILLION, strokeDash=[6, 4], strokeWidth=2)
         layers.append(target.encode(x="target:Q"))
-    chart: alt.LayerChart = alt.layer(*layers).properties(height=max(120, 28 * len(frame)))  # type: ignore[assignment]
+    chart: alt.LayerChart = alt.layer(*layers).properties(height=BAR_ROW * max(4, len(frame)))  # type: ignore[assignment]
     return chart
+
+
+BAR_ROW = 30
+
+
+def bars_height(rows: int) -> int:
+    """Pixels for a bar chart of `rows` bars with its axis and legend.
+
+    Give it to st.altair_chart too: in the browser a layered chart left to size itself in a
+    stretched container drew all its bars in a 20-pixel strip, labels over one another.
+    """
+    return BAR_ROW * max(4, rows) + 90
 
 
 def stacked_backlog(backlog: pd.DataFrame) -> alt.Chart:
@@ -185,7 +216,11 @@ def stacked_backlog(backlog: pd.DataFrame) -> alt.Chart:
                 scale=alt.Scale(domain=["On time", "Past the SLA"], range=[BLUE, VERMILLION]),
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
-            tooltip=["age_bucket:N", "State:N", "sum(Cases):Q"],
+            tooltip=[
+                alt.Tooltip("age_bucket:N", title="Open for"),
+                "State:N",
+                alt.Tooltip("sum(Cases):Q", title="Cases"),
+            ],
         )
         .properties(height=260)
     )
@@ -196,15 +231,17 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
     """Bars of counts, largest first, and the cumulative share as a line: the vital few."""
     frame = counts.sort_values("count", ascending=False).reset_index(drop=True)
     frame["Cumulative share"] = frame["count"].cumsum() / frame["count"].sum()
-    x = alt.X(f"{category}:N", sort=None, title=None, axis=alt.Axis(labelAngle=-30, labelLimit=160))
+    # Level labels, one word a line: slanted labels of two or three words are hard to read.
+    axis = alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelLimit=120, labelFontSize=12)
+    x = alt.X(f"{category}:N", sort=None, title=None, axis=axis)
     bars = (
         alt.Chart(frame)
         .mark_bar(color=BLUE)
-        .encode(x=x, y=alt.Y("count:Q", title=title), tooltip=[f"{category}:N", "count:Q"])
+        .encode(x=x, y=alt.Y("count:Q", title=title), tooltip=[f"{category}:N", alt.Tooltip("count:Q", title=title)])
     )
     line = (
         alt.Chart(frame)
-        .mark_line(color=VERMILLION, point=True)
+        .mark_line(color=VERMILLION, point=alt.OverlayMarkDef(color=VERMILLION))
         .encode(
             x=x,
             y=alt.Y(
@@ -222,9 +259,13 @@ def pareto(counts: pd.DataFrame, *, category: str, title: str) -> alt.LayerChart
 def scatter(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
     """One point per team: e.g. engagement against NPS, labelled."""
     base = alt.Chart(_chartable(frame)).encode(
-        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False)),
-        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False)),
-        tooltip=["Team:N", alt.Tooltip(f"{x}:Q", format=".1f"), alt.Tooltip(f"{y}:Q", format=".0f")],
+        x=alt.X(f"{x}:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
+        y=alt.Y(f"{y}:Q", title=y_title, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=8)),
+        tooltip=[
+            "Team:N",
+            alt.Tooltip(f"{x}:Q", format=".0f", title=x_title),
+            alt.Tooltip(f"{y}:Q", format=".0f", title=y_title),
+        ],
     )
     points = base.mark_circle(size=120, color=BLUE)
     labels = base.mark_text(align="left", dx=8, fontSize=11).encode(text="Team:N")
@@ -235,19 +276,33 @@ def scatter(frame: pd.DataFrame, *, x: str, y: str, x_title: str, y_title: str) 
 
 def lines_by_group(frame: pd.DataFrame, *, title: str, grain: str, group: str) -> alt.Chart:
     """Several lines, one per group (team, KPI), in the Okabe-Ito palette."""
+    # Eight teams' lines tangle: a click on a legend entry brings that team forward, the rest fade.
+    picked = alt.selection_point(fields=[group], bind="legend")
+    axis = alt.Axis(format=_axis_format(grain), labelAngle=0, labelOverlap="greedy")
+    if grain in SMALL_TICKS:
+        axis.tickCount = SMALL_TICKS[grain]
     chart: alt.Chart = (
         alt.Chart(_chartable(frame))
         .mark_line(point=True)
         .encode(
-            x=alt.X("period_start:T", title=None, axis=alt.Axis(format=_axis_format(grain), labelAngle=0)),
+            x=alt.X("period_start:T", title=None, axis=axis),
             y=alt.Y("value:Q", title=title, scale=alt.Scale(zero=False)),
             color=alt.Color(f"{group}:N", scale=alt.Scale(range=PALETTE), legend=alt.Legend(title=None)),
-            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain)), "value:Q"],
+            opacity=alt.condition(picked, alt.value(1.0), alt.value(0.15)),
+            tooltip=[f"{group}:N", alt.Tooltip("period_start:T", format=_axis_format(grain), title="Period"),
+                     alt.Tooltip("value:Q", format=".0f", title=title)],
         )
+        .add_params(picked)
         .properties(height=320)
-    )
+    )  # fmt: skip
     return chart
 
+
+# Half-width charts: a label every quarter (monthly) or every half-year (quarterly), never only two.
+SMALL_TICKS: dict[str, dict[str, object]] = {
+    "month": {"interval": "month", "step": 3},
+    "quarter": {"interval": "month", "step": 6},
+}
 
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 
@@ -278,8 +333,8 @@ def experience_counts(rows: pd.DataFrame, *, group: str) -> alt.Chart:
                 legend=alt.Legend(title=None, orient="bottom"),
             ),
             order=alt.Order("Kind:N", sort="descending"),
-            tooltip=[f"{group}:N", "Kind:N", "sum(Experiences):Q"],
+            tooltip=[f"{group}:N", "Kind:N", alt.Tooltip("sum(Experiences):Q", title="Experiences")],
         )
-        .properties(height=max(160, 36 * rows["dimension_value"].nunique()))
+        .properties(height=BAR_ROW * max(4, rows["dimension_value"].nunique()))
     )
     return chart

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 
@@ -15,7 +16,14 @@ from ui import format as fmt
 DETAIL_PAGE = "app_pages/kpi_detail.py"
 
 
-def kpi_card(info: pd.Series, series: pd.DataFrame, grain: str, period: pd.Timestamp | None) -> None:
+def kpi_card(
+    info: pd.Series,
+    series: pd.DataFrame,
+    grain: str,
+    period: pd.Timestamp | None,
+    dimension: str = "total",
+    value: str = "total",
+) -> None:
     """One KPI at a glance: value, change, status in icon and words, sparkline, sample size, owner."""
     decimals, unit = int(info["decimals"]), str(info["unit"] or "")
     upto = series if period is None else series[pd.to_datetime(series["period_start"]) <= period]
@@ -27,19 +35,20 @@ def kpi_card(info: pd.Series, series: pd.DataFrame, grain: str, period: pd.Times
             query_params={"kpi": info["kpi"]},
         )
         if upto.empty:
-            st.caption("No responses in this period.")
+            st.caption(why_empty(info, grain, dimension))
             return
         latest = upto.iloc[-1]
         label, icon, color = fmt.status_badge(str(latest["status"]))
         delta = fmt.signed(latest["change"], decimals, unit)
-        if delta and latest["change_significant"] is True:
+        if delta and fmt.flag(latest["change_significant"]):
             delta += ", significant"
         st.metric(
             fmt.period_label(latest["period_start"], grain, through()),
             fmt.kpi_value(latest["value"], decimals, unit, latest["suppressed"]),
             delta=delta,
-            delta_color="normal" if info["direction"] == "higher_is_better" else "inverse",
-            help=f"Change from the previous period. 95% interval {fmt.number(latest['ci_low'], decimals, unit)} to "
+            delta_color=fmt.delta_color(info["direction"], latest["change_significant"]),
+            help="Change from the previous period: green or red only when statistically significant (p < 0.05). "
+            f"95% interval {fmt.number(latest['ci_low'], decimals, unit)} to "
             f"{fmt.number(latest['ci_high'], decimals, unit)}",
         )
         target = fmt.number(latest["target"], decimals, unit) if pd.notna(latest["target"]) else "none"
@@ -47,9 +56,43 @@ def kpi_card(info: pd.Series, series: pd.DataFrame, grain: str, period: pd.Times
         if len(upto) > 1:
             st.altair_chart(charts.sparkline(upto.tail(12)), width="stretch")
         sample = f"n = {fmt.count(latest['n'])}"
-        if bool(latest["low_sample"]):
+        if fmt.flag(latest["low_sample"]):
             sample += " · low sample"
-        st.caption(f"{sample} · owner **{info['owner_name']}**")
+        st.caption(f"{sample} · owner **{owner_of(info, dimension, value)}**")
+
+
+def breakdown_table(rows: pd.DataFrame, decimals: int, unit: str) -> pd.DataFrame:
+    """A breakdown as people read it: formatted values, the interval in words, flags as Yes/No."""
+    return pd.DataFrame(
+        {
+            "Group": rows["dimension_value"],
+            "Value": [
+                fmt.kpi_value(v, decimals, unit, s) for v, s in zip(rows["value"], rows["suppressed"], strict=True)
+            ],
+            "95% interval": [
+                "" if fmt.flag(s) else f"{fmt.number(lo, decimals, unit)} to {fmt.number(hi, decimals, unit)}"
+                for lo, hi, s in zip(rows["ci_low"], rows["ci_high"], rows["suppressed"], strict=True)
+            ],
+            "Responses": [fmt.count(n) for n in rows["n"]],
+            "Low sample": [fmt.yes_no(low) for low in rows["low_sample"]],
+            "Status": [fmt.status_badge(str(s))[0] for s in rows["status"]],
+        }
+    )
+
+
+def owner_of(info: pd.Series, dimension: str, value: str) -> str:
+    """Who answers for this KPI in this slice: the slice's own owner when the KPI file names one."""
+    owners = json.loads(str(info["owners"] or "{}"))
+    return str(owners.get(dimension, {}).get(value, {}).get("name") or info["owner_name"])
+
+
+def why_empty(info: pd.Series, grain: str, dimension: str) -> str:
+    """Why a KPI has nothing to show: not at this grain, not by this dimension, or no responses."""
+    if grain not in [str(g) for g in info["grains"]]:
+        return f"Not computed {fmt.GRAIN_LABELS.get(grain, grain).lower()}."
+    if dimension != "total" and dimension not in [str(d) for d in info["dimensions"]]:
+        return f"Not broken down by {fmt.label(dimension).lower()}."
+    return "No responses in this period."
 
 
 def downloads(

@@ -79,19 +79,35 @@ def loop_backlog(kpi: str, dimension: str) -> pd.DataFrame:
     return _loop_backlog(*_key(), scope(), kpi, dimension)
 
 
-def wins(since: pd.Timestamp, until: pd.Timestamp, limit: int) -> pd.DataFrame:
-    return _wins(*_key(), scope(), since, until, limit)
+def wins(
+    since: pd.Timestamp, until: pd.Timestamp, limit: int, where: tuple[str, str] | None = None
+) -> pd.DataFrame | None:
+    """Praise and recovered customers (of one slice); None when the database predates the wins table."""
+    return _wins(*_key(), scope(), since, until, limit, where)
 
 
 def comments(
-    since: pd.Timestamp, until: pd.Timestamp, scores: tuple[int, int], where: tuple[tuple[str, str], ...], page: int
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+    scores: tuple[int, int],
+    where: tuple[tuple[str, str], ...],
+    page: int,
+    per_page: int | None = None,
 ) -> tuple[pd.DataFrame, int]:
     """A page of customers' comments; empty when config.yaml has no `voice:` section."""
     voice = config().spec.voice
     if voice is None:
         return pd.DataFrame(), 0
     columns = (voice.table, voice.time_column, voice.score, voice.comment)
-    return _comments(*_key(), scope(), columns, since, until, scores, where, page)
+    limit = per_page or COMMENTS_PER_PAGE
+    return _comments(*_key(), scope(), columns, since, until, scores, where, page, limit)
+
+
+def all_comments(
+    since: pd.Timestamp, until: pd.Timestamp, scores: tuple[int, int], where: tuple[tuple[str, str], ...]
+) -> pd.DataFrame:
+    """Every comment matching the filters (up to COMMENTS_DOWNLOAD_MAX), for the download only."""
+    return comments(since, until, scores, where, 0, COMMENTS_DOWNLOAD_MAX)[0]
 
 
 def loads() -> pd.DataFrame:
@@ -115,6 +131,7 @@ def last_refresh() -> dict[str, object] | None:
 
 
 COMMENTS_PER_PAGE = 25
+COMMENTS_DOWNLOAD_MAX = 100_000
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -175,10 +192,19 @@ def _loop_backlog(database: str, version: str, scope_key: str, _scope: Scope, kp
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _wins(
-    database: str, version: str, scope_key: str, _scope: Scope, since: pd.Timestamp, until: pd.Timestamp, limit: int
-) -> pd.DataFrame:
+    database: str,
+    version: str,
+    scope_key: str,
+    _scope: Scope,
+    since: pd.Timestamp,
+    until: pd.Timestamp,
+    limit: int,
+    where: tuple[str, str] | None,
+) -> pd.DataFrame | None:
     with read_only(Path(database)) as con:
-        return results.wins(con, since, until, limit, _scope)
+        if not results.has_table(con, "kpi", "wins"):
+            return None
+        return results.wins(con, since, until, limit, _scope, where)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
@@ -193,6 +219,7 @@ def _comments(
     scores: tuple[int, int],
     where: tuple[tuple[str, str], ...],
     page: int,
+    limit: int,
 ) -> tuple[pd.DataFrame, int]:
     table, time_column, score, comment = columns
     with read_only(Path(database)) as con:
@@ -206,8 +233,8 @@ def _comments(
             until=until,
             scores=scores,
             where=dict(where),
-            limit=COMMENTS_PER_PAGE,
-            offset=page * COMMENTS_PER_PAGE,
+            limit=limit,
+            offset=page * limit,
             scope=_scope,
         )
 

@@ -28,8 +28,7 @@ class Filters:
     def period_end(self) -> pd.Timestamp | None:
         if self.period is None:
             return None
-        step = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}
-        return self.period + step[self.grain]
+        return self.period + _STEPS[self.grain]
 
     @property
     def whole(self) -> bool:
@@ -50,6 +49,7 @@ def sidebar() -> Filters:
         starts = data.periods(grain)
         options = [p.date().isoformat() for p in starts]
         through = components.through()
+        follow_grain("period", grain, options)
         seed_from_url("period", options)
         chosen = st.selectbox(
             "Period",
@@ -75,6 +75,33 @@ def sidebar() -> Filters:
     if not value:
         dimension, value = TOTAL_DIMENSION, TOTAL_VALUE
     return Filters(grain, pd.Timestamp(chosen) if chosen else None, dimension, value)
+
+
+def follow_grain(key: str, grain: str, options: list[str]) -> None:
+    """After the grain changes, keep looking at the same time: the new grain's period that holds it."""
+    before = st.session_state.get(f"_{key}_grain")
+    st.session_state[f"_{key}_grain"] = grain
+    picked = st.session_state.get(key)
+    if not isinstance(picked, str) or (before == grain and picked in options):
+        return
+    mapped = containing_period(picked, before if isinstance(before, str) else None, options)
+    if mapped is not None:
+        st.session_state[key] = mapped
+
+
+def containing_period(start: str, grain: str | None, options: list[str]) -> str | None:
+    """The latest of `options` (ISO first days) that starts inside the period `start` of `grain`.
+
+    A month maps to its quarter, a quarter to its last month, a month to its last week; a period
+    of an unknown grain to the one holding its first day.
+    """
+    first = pd.Timestamp(start)
+    end = first + _STEPS[grain] if grain in _STEPS else first + pd.Timedelta(days=1)
+    inside = [option for option in options if pd.Timestamp(option) < end]
+    return max(inside, key=pd.Timestamp) if inside else None
+
+
+_STEPS = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}
 
 
 def seed_from_url(key: str, options: list[str] | tuple[str, ...]) -> None:

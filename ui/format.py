@@ -36,6 +36,32 @@ def signed(value: object, decimals: int, unit: str = "") -> str | None:
     return f"{float(value):+,.{decimals}f}{' pts' if unit == '%' else unit}"  # type: ignore[arg-type]
 
 
+def flag(value: object) -> bool:
+    """A yes/no column's value as a Python bool: numpy's bool_ is not `True`, and NA means no."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return bool(value)
+
+
+def yes_no(value: object) -> str:
+    """A flag in words for tables people read ('Yes', 'No'), never 'True' or 'np.True_'."""
+    return "Yes" if flag(value) else "No"
+
+
+def text(value: object) -> str:
+    """Free text for display: missing values (None, NaN, NA) become '' and never the word 'nan'."""
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def delta_color(direction: object, significant: object) -> Literal["normal", "inverse", "off"]:
+    """Colour a change red or green only when it is beyond noise; grey otherwise."""
+    if not flag(significant):
+        return "off"
+    return "normal" if direction == "higher_is_better" else "inverse"
+
+
 def count(value: object) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "0"
@@ -79,7 +105,7 @@ def label(name: str) -> str:
 
 def kpi_value(raw: object, decimals: int, unit: str, suppressed: object = False) -> str:
     """A KPI value for display, saying why there is none."""
-    if suppressed is True:
+    if flag(suppressed):
         return "hidden (small group)"
     return number(raw, decimals, unit)
 
@@ -95,6 +121,14 @@ def is_off_target(status: str) -> bool:
 
 def status_badge(status: str) -> tuple[str, str, BadgeColor]:
     return STATUS_BADGES.get(status, (status, ":material/help:", "gray"))
+
+
+# A load's outcome in words (with a symbol, not colour alone) for the data health page.
+LOAD_STATUS = {"ok": "✓ Loaded", "unchanged": "– No new data", "failed": "✗ Failed"}
+
+
+def load_status(status: object) -> str:
+    return LOAD_STATUS.get(str(status), str(status).capitalize())
 
 
 GRAIN_LABELS = {"day": "Daily", "week": "Weekly", "month": "Monthly", "quarter": "Quarterly", "year": "Yearly"}

@@ -26,6 +26,8 @@ h1 { margin-bottom: 4px; } .meta { color: #616E7C; margin-bottom: 24px; }
 .status { font-weight: 600; } .on { color: #00703C; } .risk { color: #8A5A00; } .off { color: #B42318; }
 .small { color: #616E7C; font-size: 13px; } img { width: 100%; }
 """
+# Drawn at the card's width (half of the 1100 px page, less padding and the axis), not Vega's 300 px default.
+REPORT_CHART_WIDTH = 420
 STATUS_CLASS = {"on target": "on", "at risk": "risk", "off target": "off"}
 STATUS_SYMBOL = {"on target": "&#10003;", "at risk": "&#9888;", "off target": "&#10007;"}
 
@@ -61,10 +63,10 @@ def _card(info: dict[Hashable, Any], series: pd.DataFrame, grain: str, through: 
     status = str(latest["status"])
     label, _, _ = fmt.status_badge(status)
     change = fmt.signed(latest["change"], decimals, unit) or ""
-    if change and latest["change_significant"] is True:
+    if change and fmt.flag(latest["change_significant"]):
         change += ", significant"
     chart = charts.trend(series.tail(24), title=str(info["display_name"]), grain=grain, decimals=decimals,
-                         unit=unit, min_n=int(str(info["min_n"])))  # fmt: skip
+                         unit=unit, min_n=int(str(info["min_n"])), width=REPORT_CHART_WIDTH)  # fmt: skip
     image = base64.b64encode(charts.png(chart)).decode("ascii")
     target = fmt.number(latest["target"], decimals, unit) if pd.notna(latest["target"]) else "none"
     return (

@@ -102,7 +102,29 @@ def page(browser: Any, dashboard_url: str) -> Iterator[Any]:
     context.close()
 
 
+# Streamlit scrolls inside its main section, not the document, so Playwright's full_page alone
+# captures only the viewport: grow the viewport to the content's height for the shot instead.
+CONTENT_HEIGHT = """() => Math.max(...['[data-testid="stMain"]', '[data-testid="stAppViewContainer"]', 'body']
+    .map(s => document.querySelector(s)).filter(Boolean).map(e => e.scrollHeight))"""
+
+
+DRAWN = """() => !document.querySelector('[data-testid*="Skeleton"]')
+    && [...document.querySelectorAll('[data-testid="stDataFrame"]')]
+        .filter(e => e.checkVisibility()).every(e => e.querySelector('canvas'))"""
+
+
 def screenshot(page: Any, artifacts: Path, name: str) -> Path:
+    """The whole page, top to bottom, as a reviewer would scroll through it."""
     path = artifacts / f"{name}.png"
+    viewport = page.viewport_size
+    for _ in range(4):  # a taller window re-lays out the page (charts re-measure): until it settles
+        height = min(int(page.evaluate(CONTENT_HEIGHT)), 12_000)
+        if height <= page.viewport_size["height"]:
+            break
+        page.set_viewport_size({"width": viewport["width"], "height": height})
+        page.wait_for_timeout(400)
+    # Tables and buttons below the first screen draw lazily: wait until no placeholder is left.
+    page.wait_for_function(DRAWN, timeout=30_000)
     page.screenshot(path=str(path), full_page=True)
+    page.set_viewport_size(viewport)
     return path

@@ -43,7 +43,9 @@ def assert_no_error_shown(page: Any) -> None:
 
 
 def choose(page: Any, label: str, option: str) -> None:
+    """Pick an option as a person does: open the box, type to narrow a long (virtualised) list, click."""
     page.locator('[data-testid="stSelectbox"]').filter(has_text=label).click()
+    page.get_by_role("combobox", name=label).fill(option)
     page.get_by_role("option", name=option, exact=True).click()
     settle(page)
 
@@ -86,6 +88,8 @@ def test_changing_the_grain_redraws_and_keeps_it_in_the_link(page: Any, dashboar
     settle(page)
     choose(page, "Grain", "Quarterly")
     page.wait_for_selector("text=Q4 2026 (to date)", timeout=60_000)
+    period = page.get_by_role("combobox", name="Period").input_value()
+    assert period.startswith("Q4 2026"), period  # the picker follows the grain, not left at "Oct 2026"
     # The chart is redrawn, not left stale: its axis now counts quarters.
     page.wait_for_selector(f"{CHART} text:text-is('Quarter')", timeout=60_000)
     assert "grain=quarter" in page.url and "kpi=nps" in page.url
@@ -94,3 +98,22 @@ def test_changing_the_grain_redraws_and_keeps_it_in_the_link(page: Any, dashboar
     page.goto(page.url)  # the link alone brings the same view back
     settle(page)
     page.wait_for_selector("text=Q4 2026 (to date)", timeout=60_000)
+
+
+def test_a_region_filter_explains_what_has_no_region(page: Any, dashboard_url: str, artifacts: Path) -> None:
+    page.goto(dashboard_url)
+    settle(page)
+    choose(page, "Breakdown", "Region: EMEA")
+    page.wait_for_selector("text=Region: EMEA ·", timeout=60_000)
+    assert "slice=region%3AEMEA" in page.url or "slice=region:EMEA" in page.url
+    body = page.inner_text("body")
+    assert "Not broken down by region." in body  # employee KPIs: said, not left blank
+    page.wait_for_selector(CHART, timeout=60_000)
+    assert_no_error_shown(page)
+    screenshot(page, artifacts, "scorecard_region_emea")
+    page.goto(f"{dashboard_url}/close_the_loop?slice=region:EMEA")
+    settle(page)
+    page.wait_for_selector("text=Cases are not recorded by region", timeout=60_000)
+    page.wait_for_selector(CHART, timeout=60_000)
+    assert_no_error_shown(page)
+    screenshot(page, artifacts, "close_the_loop_region_emea")
