@@ -19,6 +19,7 @@ import duckdb
 
 from core.errors import DatabaseError, Problem
 
+READER_CATALOG = "cx"
 REBUILD_HINT = "run `python cli.py refresh` to build it from the sources"
 
 
@@ -41,7 +42,7 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not path.is_file():
         raise DatabaseError(Problem(f"no database at {path}", fix=REBUILD_HINT))
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = _attached_read_only(path)
     except duckdb.Error as err:
         raise DatabaseError(
             Problem(
@@ -54,6 +55,28 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         yield con
     finally:
         con.close()
+
+
+def _attached_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with the file attached read-only, external access then locked off.
+
+    `duckdb.connect(path)` would reuse a database instance that any other connection in this process
+    still holds open, so after a refresh swapped the file a new "connection" kept reading the old
+    file for as long as one reader somewhere stayed open. A private instance always opens the file
+    that is at `path` now. With external access and the configuration locked, SQL on this connection
+    can read and write no other file.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        con.execute(f"ATTACH {literal} AS {READER_CATALOG} (READ_ONLY)")
+        con.execute(f"USE {READER_CATALOG}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
 
 
 @contextmanager

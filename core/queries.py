@@ -24,7 +24,6 @@ def run_read_only_query(database: Path, sql: str, *, limit: int) -> tuple[pd.Dat
     query = _single_select(sql)
     with read_only(database) as con:
         try:
-            con.execute("SET enable_external_access = false")
             total = scalar(con, exp.select("count(*)").from_(query.subquery("q")).sql("duckdb"))
             # Wrap rather than .limit(): sqlglot would replace a LIMIT the analyst wrote.
             result = frame(con, exp.select("*").from_(query.subquery("q")).limit(limit).sql("duckdb"))
