@@ -19,7 +19,7 @@ from kpis.fragments import FragmentError, parse_aggregate, parse_condition
 def test_columns_named_like_keywords_are_columns(text: str) -> None:
     tree = parse_condition(text)
     con = duckdb.connect()
-    con.execute('CREATE TABLE t AS SELECT * FROM (VALUES (\'great refund\', \'x\'), (NULL, \'y\')) v(comment, "desc")')
+    con.execute("CREATE TABLE t AS SELECT * FROM (VALUES ('great refund', 'x'), (NULL, 'y')) v(comment, \"desc\")")
     assert con.execute(f"SELECT count(*) FROM t WHERE {tree.sql('duckdb')}").fetchall() == [(1,)]
 
 
