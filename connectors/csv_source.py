@@ -24,7 +24,9 @@ from core.errors import ConnectorError, Problem
 
 DEFAULT_NULLS = ("", "n/a", "N/A", "NA", "null", "NULL", "-")
 Encoding = Literal["utf-8", "latin-1", "windows-1252", "utf-16"]
-NATIVE_ENCODINGS = {"utf-8", "latin-1", "utf-16"}  # what DuckDB's read_csv decodes by itself
+# DuckDB's own latin-1 and utf-16 decoders refuse valid files ("File is not latin-1 encoded" for bytes
+# 0x80-0x9F, and utf-16 with characters outside the BMP), so only UTF-8 is left to DuckDB.
+NATIVE_ENCODINGS = {"utf-8"}
 SAMPLE_BYTES = 64 * 1024
 
 
@@ -141,7 +143,7 @@ class CsvReader(SourceReader):
         os.close(handle)
         copy = Path(name)
         try:
-            decoder = codecs.getincrementaldecoder(self.spec.encoding)(errors="strict")
+            decoder = codecs.getincrementaldecoder(_python_codec(self.spec.encoding, path))(errors="strict")
             with path.open("rb") as source, copy.open("w", encoding="utf-8", newline="") as target:
                 while chunk := source.read(1 << 20):
                     target.write(decoder.decode(chunk))
@@ -162,7 +164,12 @@ class CsvReader(SourceReader):
         except (UnicodeDecodeError, OSError) as err:
             raise ConnectorError(self._read_failure(item, err)) from err
         delimiter = self.spec.delimiter or self._sniff_delimiter(item, sample)
-        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=self.spec.quote or '"'), [])
+        # Universal newlines: an export with CR-only line ends (old Mac tools) made csv raise here.
+        lines = io.StringIO(sample, newline=None)
+        try:
+            first = next(csv.reader(lines, delimiter=delimiter, quotechar=self.spec.quote or '"'), [])
+        except csv.Error as err:
+            raise ConnectorError(self._read_failure(item, err)) from err
         names = _unique([name.lstrip("\ufeff").strip() for name in first])
         if not names:
             raise ConnectorError(
@@ -178,6 +185,12 @@ class CsvReader(SourceReader):
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error as err:
+            # The sniffer wants rows that agree; a short export with a broken row still has a header.
+            header = io.StringIO(sample, newline=None).readline()
+            counts = {candidate: header.count(candidate) for candidate in ",;\t|"}
+            best = max(counts, key=lambda candidate: counts[candidate])
+            if counts[best] > 0 and list(counts.values()).count(counts[best]) == 1:
+                return best
             raise ConnectorError(
                 Problem(
                     f"{Path(item.label).name}: could not detect the delimiter (sniffing failed: {err})",
@@ -212,6 +225,15 @@ class CsvReader(SourceReader):
         else:
             fix = "check the file, or set delimiter/quote/skip_rows for this source in config.yaml"
         return Problem(f"could not read {Path(item.label).name}: {text}", subject=self.name, fix=fix)
+
+
+def _python_codec(encoding: str, path: Path) -> str:
+    """UTF-16 without a byte-order mark is little-endian (what Windows writes), whatever this machine is."""
+    if encoding != "utf-16":
+        return encoding
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"
 
 
 def _unique(names: list[str]) -> list[str]:
