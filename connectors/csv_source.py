@@ -208,9 +208,15 @@ class CsvReader(SourceReader):
         scrubbed: list[RawReject] = []
         for reject in rejects:
             fields = next(
-                csv.reader(io.StringIO(reject.original or ""), delimiter=delimiter, quotechar=self.spec.quote)
+                csv.reader(
+                    io.StringIO(reject.original or "", newline=None), delimiter=delimiter, quotechar=self.spec.quote
+                ),
+                [],
             )
-            for position in positions:
+            # When the fields do not line up with the header (too few or too many, a quote left
+            # open), a pseudonymised value may sit at any position: then every field is hashed.
+            hide = positions if len(fields) == len(header) else range(len(fields))
+            for position in hide:
                 if position < len(fields) and fields[position] not in self.spec.null_values:
                     fields[position] = pseudonymise.pseudonym(fields[position], key)
             out = io.StringIO()
