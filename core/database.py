@@ -9,17 +9,21 @@ reading it; new connections see the new data; a crash leaves the old file untouc
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from core.errors import DatabaseError, Problem
 
+logger = logging.getLogger(__name__)
 READER_CATALOG = "cx"
+_HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
 REBUILD_HINT = "run `python cli.py refresh` to build it from the sources"
 
 
@@ -79,6 +83,41 @@ def _attached_read_only(path: Path) -> duckdb.DuckDBPyConnection:
     return con
 
 
+def damage(path: Path) -> str | None:
+    """Why the file at `path` cannot be read (a damaged or foreign file), or None when it reads."""
+    if not path.is_file():
+        return None
+    try:
+        con = _attached_read_only(path)
+    except duckdb.Error as err:
+        return str(err).splitlines()[0]
+    try:
+        block_size, total_blocks = con.execute(
+            "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = ?", [READER_CATALOG]
+        ).fetchall()[0]
+        expected = _HEADER_BYTES + int(block_size) * int(total_blocks)
+        if path.stat().st_size < expected:
+            return f"the file is cut short: {path.stat().st_size:,} of {expected:,} bytes"
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?", [READER_CATALOG]
+        ).fetchall()
+        for schema, table in tables:  # read every block once: DuckDB checks each block's checksum
+            con.execute(f'SELECT sum(hash(t)) FROM "{schema}"."{table}" t').fetchall()
+    except duckdb.Error as err:
+        return str(err).splitlines()[0]
+    finally:
+        con.close()
+    return None
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged file out of the way (kept for inspection) so that a full rebuild can start."""
+    target = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    os.replace(path, target)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    return target
+
+
 @contextmanager
 def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of `path`, swapped in when the block succeeds.
@@ -90,6 +129,18 @@ def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyCon
     with _exclusive_lock(path.with_name(path.name + ".lock")):
         building = building_path(path)
         _remove(building)  # left behind by a refresh that was killed
+        why = damage(path)
+        if why is not None and not full:
+            raise DatabaseError(
+                Problem(
+                    f"{path.name} is damaged and cannot be refreshed ({why})",
+                    file=path,
+                    fix="rebuild it from the sources with `python cli.py refresh --full` (the damaged file is kept)",
+                )
+            )
+        if why is not None:
+            moved = set_aside(path)
+            logger.warning("%s could not be read (%s); moved it aside to %s to rebuild", path.name, why, moved.name)
         if path.exists() and not full:
             shutil.copyfile(path, building)
         try:

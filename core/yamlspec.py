@@ -82,20 +82,23 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
     return data, LineMap(lines)
 
 
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves an impossible date such as 2025-13-45 as the text it is.
 
     PyYAML's own constructor raised a bare ValueError for it, which no caller expected.
     """
 
-    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
-        try:
-            return super().construct_yaml_timestamp(node)
-        except ValueError:
-            return self.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+    yaml_constructors = {  # noqa: RUF012 (PyYAML's own class-level registry, copied not shared)
+        **yaml.SafeLoader.yaml_constructors,
+        "tag:yaml.org,2002:timestamp": _timestamp_or_text,
+    }
 
 
 def _decoded(path: Path) -> str:
