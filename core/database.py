@@ -92,10 +92,11 @@ def damage(path: Path) -> str | None:
     except duckdb.Error as err:
         return str(err).splitlines()[0]
     try:
-        block_size, total_blocks = con.execute(
-            "SELECT block_size, total_blocks FROM pragma_database_size() WHERE database_name = ?", [READER_CATALOG]
+        # Free blocks at the end are cut off the file, so only the blocks in use give a lower bound.
+        block_size, used_blocks = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = ?", [READER_CATALOG]
         ).fetchall()[0]
-        expected = _HEADER_BYTES + int(block_size) * int(total_blocks)
+        expected = _HEADER_BYTES + int(block_size) * int(used_blocks)
         if path.stat().st_size < expected:
             return f"the file is cut short: {path.stat().st_size:,} of {expected:,} bytes"
         tables = con.execute(
