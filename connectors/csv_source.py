@@ -203,7 +203,7 @@ class CsvReader(SourceReader):
         """Rejected lines with pseudonymised columns hashed, so no name reaches meta.rejects."""
         if not self.spec.pseudonymise or not rejects:
             return rejects
-        key = pseudonymise.key_for(self.name, self.spec)
+        key = pseudonymise.key_for(self.name, self.spec, self.root)
         positions = [header.index(self.spec.columns[target].source_name(target)) for target in self.spec.pseudonymise]
         scrubbed: list[RawReject] = []
         for reject in rejects:
