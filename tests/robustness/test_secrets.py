@@ -6,7 +6,6 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 import yaml
