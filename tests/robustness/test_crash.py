@@ -24,7 +24,8 @@ import pytest
 from core.database import building_path, read_only
 from tests.conftest import ROOT, SURVEY_HEADER, write_config
 
-ROUNDS = 8
+ROUNDS = 6
+KILLS_PER_ROUND = 2
 ROWS_PER_ROUND = 5_000
 LINE = "R{i},2025-0{m}-05 10:00:00,C{i},Phone,EMEA,Billing,Mobile,Frontline Phone,{s},{c},{e},fine {i}\n"
 
@@ -78,34 +79,43 @@ def test_refreshes_killed_at_random_points_leave_the_last_good_state_and_the_nex
     rows, refreshes = ROWS_PER_ROUND, 1
     chance = random.Random(7)
     killed = completed_anyway = 0
+    attempts = kept_old = whole_new = 0
     for round_ in range(ROUNDS):
-        good = fingerprint(db)
         append_rows(csv, rows, rows + ROWS_PER_ROUND)
         rows += ROWS_PER_ROUND
-        process = subprocess.Popen(cli, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if round_ % 2:  # somewhere in the whole run, start-up included
-            time.sleep(chance.uniform(0.0, duration))
-        else:  # somewhere in the build itself
-            deadline = time.monotonic() + 60
-            while not building_path(db).exists() and process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.005)
-            time.sleep(chance.uniform(0.0, duration / 2))
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGKILL)
-            killed += 1
-        returncode = process.wait()
-        now = fingerprint(db)  # opens, or the test fails here
-        if returncode == 0:
-            completed_anyway += 1
-            refreshes += 1
-            assert complete_state(db, rows, refreshes), f"round {round_}: a finished refresh left an incomplete state"
-        elif now != good:
-            refreshes += 1  # killed after the swap: the new file must be whole
-            assert complete_state(db, rows, refreshes), f"round {round_}: neither the old nor a complete new state"
-        # the next refresh completes, from whatever the kill left behind
+        for _ in range(KILLS_PER_ROUND):  # the second attempt starts from what the first kill left
+            good = fingerprint(db)
+            process = subprocess.Popen(cli, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            if attempts % 2:  # somewhere in the whole run, start-up included
+                time.sleep(chance.uniform(0.0, duration))
+            else:  # somewhere in the build itself
+                deadline = time.monotonic() + 60
+                while not building_path(db).exists() and process.poll() is None and time.monotonic() < deadline:
+                    time.sleep(0.005)
+                time.sleep(chance.uniform(0.0, duration / 2))
+            attempts += 1
+            if process.poll() is None:
+                os.kill(process.pid, signal.SIGKILL)
+                killed += 1
+            returncode = process.wait()
+            now = fingerprint(db)  # opens, or the test fails here
+            if returncode == 0:
+                completed_anyway += 1
+                refreshes += 1
+                assert complete_state(db, rows, refreshes), f"round {round_}: a finished refresh left a partial state"
+            elif now == good:
+                kept_old += 1
+            else:
+                refreshes += 1  # killed after the swap: the new file must be whole
+                whole_new += 1
+                assert complete_state(db, rows, refreshes), f"round {round_}: neither the old nor a whole new state"
+        # the next refresh completes, from whatever the kills left behind
         finished = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT, check=False)
         assert finished.returncode == 0, finished.stderr
         refreshes += 1
-        assert complete_state(db, rows, refreshes), f"round {round_}: the refresh after the kill is incomplete"
-    print(f"\ncrash rounds: {ROUNDS}, killed: {killed}, finished before the kill: {completed_anyway}")
-    assert killed >= ROUNDS // 2
+        assert complete_state(db, rows, refreshes), f"round {round_}: the refresh after the kills is incomplete"
+    print(
+        f"\ncrash: {ROUNDS} rounds, {attempts} refreshes started, {killed} killed "
+        f"({kept_old} left the old state, {whole_new} a whole new one), {completed_anyway} finished first"
+    )
+    assert killed >= attempts // 2
