@@ -269,8 +269,18 @@ def _raw_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> list[Raw
         RawReject(
             line=int(line) if line is not None else None,
             column=column_name,
-            reason=f"{error_type}: {message}",
+            reason=f"{error_type}: {message}{_swallowed(line, error_type, original)}",
             original=original,
         )
         for line, column_name, error_type, message, original in rows
     ]
+
+
+def _swallowed(line: int | None, error_type: str, original: str | None) -> str:
+    """Say so when a quote left open made the rest of the file one record: those lines are not lost."""
+    if error_type != "UNQUOTED VALUE" or not original or line is None:
+        return ""
+    extra = original.rstrip("\r\n").count("\n")
+    if extra == 0:
+        return ""
+    return f" (the quote is never closed, so lines {line}-{line + extra} were read as this one record)"

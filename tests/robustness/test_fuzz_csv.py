@@ -214,3 +214,17 @@ def test_exports_that_used_to_be_refused_or_crash(
     result, rows = load_bytes(tmp_path, content, **options)
     assert getattr(result, "error", None) is None, result
     assert rows == expected
+
+
+def test_a_quote_never_closed_says_which_lines_it_swallowed(tmp_path: Path) -> None:
+    path = tmp_path / "one.csv"
+    path.write_bytes(b'ID,Text\n1,a\n2,"open quote\n3,c\n4,d\n')
+    spec = CsvSourceSpec.model_validate(
+        {"type": "csv", "path": str(path), "table": "t", "columns": {"id": {"from": "ID"}, "text": {"from": "Text"}}}
+    )
+    with duckdb.connect() as con:
+        ensure_meta_tables(con)
+        result = load_source(con, "s", spec, root=tmp_path, refresh_id="r", default_timezone="UTC")
+        ((line, reason),) = con.execute("SELECT line, reason FROM meta.rejects").fetchall()
+    assert (result.rows_read, result.rows_loaded, result.rows_rejected) == (2, 1, 1)
+    assert line == 3 and "lines 3-5 were read as this one record" in reason
