@@ -17,6 +17,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.annotations import load_annotations
 from core.config import load_config
 from core.errors import CxKpiError, Problem
 from kpis.compile import PeriodSettings, compile_kpi
@@ -193,3 +194,28 @@ def test_damaged_kpi_files_that_used_to_crash(tmp_path: Path, content: bytes, li
     assert definition is None
     assert_pointed(problems, file)
     assert problems[0].line == line and message in str(problems[0]), problems
+
+
+@pytest.mark.slow
+def test_mutated_annotation_files_load_or_are_refused_with_file_and_line(tmp_path: Path) -> None:
+    text = (ROOT / "annotations.yaml").read_text(encoding="utf-8")
+    counts: Counter[str] = Counter()
+
+    @FUZZ_SETTINGS
+    @given(content=mutated(text))
+    def attempt(content: bytes) -> None:
+        file = tmp_path / "annotations.yaml"
+        file.write_bytes(content)
+        counts["tried"] += 1
+        try:
+            load_annotations(file)
+            counts["loaded"] += 1
+        except CxKpiError as err:
+            counts["refused"] += 1
+            counts["problems"] += len(err.problems)
+            assert_pointed(err.problems, file)
+
+    attempt()
+    print(f"\nfuzzed annotation files: {dict(counts)}")
+    assert counts["tried"] == EXAMPLES
+    assert counts["refused"] >= EXAMPLES // 4 and counts["loaded"] >= 1, counts
