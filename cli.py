@@ -10,6 +10,7 @@ python cli.py report --out F     write the scorecard as one self-contained HTML 
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
@@ -111,6 +112,7 @@ def report(config_file: Path | None, out: Path, grain: str) -> None:
 
 
 def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
+    logging.basicConfig(level=logging.WARNING, format="warning: %(message)s")  # e.g. a damaged file set aside
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(), console=errors, transient=False
     ) as bar:

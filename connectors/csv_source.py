@@ -24,7 +24,9 @@ from core.errors import ConnectorError, Problem
 
 DEFAULT_NULLS = ("", "n/a", "N/A", "NA", "null", "NULL", "-")
 Encoding = Literal["utf-8", "latin-1", "windows-1252", "utf-16"]
-NATIVE_ENCODINGS = {"utf-8", "latin-1", "utf-16"}  # what DuckDB's read_csv decodes by itself
+# DuckDB's own latin-1 and utf-16 decoders refuse valid files ("File is not latin-1 encoded" for bytes
+# 0x80-0x9F, and utf-16 with characters outside the BMP), so only UTF-8 is left to DuckDB.
+NATIVE_ENCODINGS = {"utf-8"}
 SAMPLE_BYTES = 64 * 1024
 
 
@@ -141,7 +143,7 @@ class CsvReader(SourceReader):
         os.close(handle)
         copy = Path(name)
         try:
-            decoder = codecs.getincrementaldecoder(self.spec.encoding)(errors="strict")
+            decoder = codecs.getincrementaldecoder(_python_codec(self.spec.encoding, path))(errors="strict")
             with path.open("rb") as source, copy.open("w", encoding="utf-8", newline="") as target:
                 while chunk := source.read(1 << 20):
                     target.write(decoder.decode(chunk))
@@ -162,7 +164,12 @@ class CsvReader(SourceReader):
         except (UnicodeDecodeError, OSError) as err:
             raise ConnectorError(self._read_failure(item, err)) from err
         delimiter = self.spec.delimiter or self._sniff_delimiter(item, sample)
-        first = next(csv.reader(io.StringIO(sample), delimiter=delimiter, quotechar=self.spec.quote or '"'), [])
+        # Universal newlines: an export with CR-only line ends (old Mac tools) made csv raise here.
+        lines = io.StringIO(sample, newline=None)
+        try:
+            first = next(csv.reader(lines, delimiter=delimiter, quotechar=self.spec.quote or '"'), [])
+        except csv.Error as err:
+            raise ConnectorError(self._read_failure(item, err)) from err
         names = _unique([name.lstrip("\ufeff").strip() for name in first])
         if not names:
             raise ConnectorError(
@@ -178,6 +185,12 @@ class CsvReader(SourceReader):
         try:
             return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error as err:
+            # The sniffer wants rows that agree; a short export with a broken row still has a header.
+            header = io.StringIO(sample, newline=None).readline()
+            counts = {candidate: header.count(candidate) for candidate in ",;\t|"}
+            best = max(counts, key=lambda candidate: counts[candidate])
+            if counts[best] > 0 and list(counts.values()).count(counts[best]) == 1:
+                return best
             raise ConnectorError(
                 Problem(
                     f"{Path(item.label).name}: could not detect the delimiter (sniffing failed: {err})",
@@ -190,14 +203,20 @@ class CsvReader(SourceReader):
         """Rejected lines with pseudonymised columns hashed, so no name reaches meta.rejects."""
         if not self.spec.pseudonymise or not rejects:
             return rejects
-        key = pseudonymise.key_for(self.name, self.spec)
+        key = pseudonymise.key_for(self.name, self.spec, self.root)
         positions = [header.index(self.spec.columns[target].source_name(target)) for target in self.spec.pseudonymise]
         scrubbed: list[RawReject] = []
         for reject in rejects:
             fields = next(
-                csv.reader(io.StringIO(reject.original or ""), delimiter=delimiter, quotechar=self.spec.quote)
+                csv.reader(
+                    io.StringIO(reject.original or "", newline=None), delimiter=delimiter, quotechar=self.spec.quote
+                ),
+                [],
             )
-            for position in positions:
+            # When the fields do not line up with the header (too few or too many, a quote left
+            # open), a pseudonymised value may sit at any position: then every field is hashed.
+            hide = positions if len(fields) == len(header) else range(len(fields))
+            for position in hide:
                 if position < len(fields) and fields[position] not in self.spec.null_values:
                     fields[position] = pseudonymise.pseudonym(fields[position], key)
             out = io.StringIO()
@@ -212,6 +231,15 @@ class CsvReader(SourceReader):
         else:
             fix = "check the file, or set delimiter/quote/skip_rows for this source in config.yaml"
         return Problem(f"could not read {Path(item.label).name}: {text}", subject=self.name, fix=fix)
+
+
+def _python_codec(encoding: str, path: Path) -> str:
+    """UTF-16 without a byte-order mark is little-endian (what Windows writes), whatever this machine is."""
+    if encoding != "utf-16":
+        return encoding
+    with path.open("rb") as handle:
+        start = handle.read(2)
+    return "utf-16" if start in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) else "utf-16-le"
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -241,8 +269,18 @@ def _raw_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> list[Raw
         RawReject(
             line=int(line) if line is not None else None,
             column=column_name,
-            reason=f"{error_type}: {message}",
+            reason=f"{error_type}: {message}{_swallowed(line, error_type, original)}",
             original=original,
         )
         for line, column_name, error_type, message, original in rows
     ]
+
+
+def _swallowed(line: int | None, error_type: str, original: str | None) -> str:
+    """Say so when a quote left open made the rest of the file one record: those lines are not lost."""
+    if error_type != "UNQUOTED VALUE" or not original or line is None:
+        return ""
+    extra = original.rstrip("\r\n").count("\n")
+    if extra == 0:
+        return ""
+    return f" (the quote is never closed, so lines {line}-{line + extra} were read as this one record)"

@@ -149,7 +149,7 @@ def _load_files(
     inputs = reader.inputs()
     _ensure_table(con, name, spec)
     if spec.pseudonymise:
-        pseudonymise.create_macro(con, pseudonymise.key_for(name, spec))
+        pseudonymise.create_macro(con, pseudonymise.key_for(name, spec, root))
     loaded_before = _loaded_checksums(con, name)
     settings = spec_fingerprint(spec)
     for index, item in enumerate(inputs, start=1):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 import os
+import tomllib
+from pathlib import Path
 
 import duckdb
 from sqlglot import exp
@@ -21,19 +23,37 @@ MACRO = "_cx_pseudonym"
 _BLOCK = 64  # SHA-256 block size in bytes
 
 
-def key_for(name: str, spec: SourceBase) -> bytes:
-    """The key from the environment; one clear error when it is not set."""
-    value = os.environ.get(spec.pseudonymise_key_env, "")
+def key_for(name: str, spec: SourceBase, root: Path | None = None) -> bytes:
+    """The key from the environment, else from `.streamlit/secrets.toml` next to config.yaml.
+
+    In secrets.toml the key is a top-level entry named like the variable, e.g.
+    `CXKPI_PSEUDONYM_KEY = "..."`. The value is never logged, printed or stored.
+    """
+    value = os.environ.get(spec.pseudonymise_key_env, "") or _from_secrets(root, spec.pseudonymise_key_env)
     if not value:
         raise ConnectorError(
             Problem(
                 f"environment variable {spec.pseudonymise_key_env} is not set, so "
                 f"{', '.join(spec.pseudonymise)} cannot be pseudonymised",
                 subject=name,
-                fix=f"export {spec.pseudonymise_key_env}=<a long random secret> (keep it the same across refreshes)",
+                fix=f"export {spec.pseudonymise_key_env}=<a long random secret> (keep it the same across refreshes), "
+                f"or set it in .streamlit/secrets.toml",
             )
         )
     return value.encode()
+
+
+def _from_secrets(root: Path | None, entry: str) -> str:
+    file = (root or Path.cwd()) / ".streamlit" / "secrets.toml"
+    if not file.is_file():
+        return ""
+    try:
+        secrets = tomllib.loads(file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+        # the message names the file, never its content: a parse error can quote a secret
+        raise ConnectorError(Problem(f"{file} is not valid TOML", fix='check its syntax (key = "value")')) from err
+    value = secrets.get(entry, "")
+    return value if isinstance(value, str) else ""
 
 
 def pseudonym(text: str, key: bytes) -> str:

@@ -9,16 +9,21 @@ reading it; new connections see the new data; a crash leaves the old file untouc
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from core.errors import DatabaseError, Problem
 
+logger = logging.getLogger(__name__)
+READER_CATALOG = "cx"
+_HEADER_BYTES = 3 * 4096  # DuckDB's file header and its two database headers
 REBUILD_HINT = "run `python cli.py refresh` to build it from the sources"
 
 
@@ -41,7 +46,7 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     if not path.is_file():
         raise DatabaseError(Problem(f"no database at {path}", fix=REBUILD_HINT))
     try:
-        con = duckdb.connect(str(path), read_only=True)
+        con = _attached_read_only(path)
     except duckdb.Error as err:
         raise DatabaseError(
             Problem(
@@ -56,6 +61,69 @@ def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
         con.close()
 
 
+def _attached_read_only(path: Path) -> duckdb.DuckDBPyConnection:
+    """A fresh in-memory connection with the file attached read-only, external access then locked off.
+
+    `duckdb.connect(path)` would reuse a database instance that any other connection in this process
+    still holds open, so after a refresh swapped the file a new "connection" kept reading the old
+    file for as long as one reader somewhere stayed open. A private instance always opens the file
+    that is at `path` now. With external access and the configuration locked, SQL on this connection
+    can read and write no other file.
+    """
+    con = duckdb.connect(":memory:")
+    try:
+        literal = "'" + str(path).replace("'", "''") + "'"
+        con.execute(f"ATTACH {literal} AS {READER_CATALOG} (READ_ONLY)")
+        con.execute(f"USE {READER_CATALOG}")
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
+def damage(path: Path, schemas: tuple[str, ...] | None = None) -> str | None:
+    """Why the file at `path` cannot be read (a damaged or foreign file), or None when it reads.
+
+    Reads every table of `schemas` (default: all) once; the dashboard checks only what it reads.
+    """
+    if not path.is_file():
+        return None
+    try:
+        con = _attached_read_only(path)
+    except duckdb.Error as err:
+        return str(err).splitlines()[0]
+    try:
+        # Free blocks at the end are cut off the file, so only the blocks in use give a lower bound.
+        block_size, used_blocks = con.execute(
+            "SELECT block_size, used_blocks FROM pragma_database_size() WHERE database_name = ?", [READER_CATALOG]
+        ).fetchall()[0]
+        expected = _HEADER_BYTES + int(block_size) * int(used_blocks)
+        if path.stat().st_size < expected:
+            return f"the file is cut short: {path.stat().st_size:,} of {expected:,} bytes"
+        tables = con.execute(
+            "SELECT schema_name, table_name FROM duckdb_tables() WHERE database_name = ?", [READER_CATALOG]
+        ).fetchall()
+        for schema, table in tables:
+            if schemas is not None and schema not in schemas:
+                continue  # read every block once: DuckDB checks each block's checksum
+            con.execute(f'SELECT sum(hash(t)) FROM "{schema}"."{table}" t').fetchall()
+    except duckdb.Error as err:
+        return str(err).splitlines()[0]
+    finally:
+        con.close()
+    return None
+
+
+def set_aside(path: Path) -> Path:
+    """Move a damaged file out of the way (kept for inspection) so that a full rebuild can start."""
+    target = path.with_name(f"{path.name}.corrupt-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+    os.replace(path, target)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)
+    return target
+
+
 @contextmanager
 def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of `path`, swapped in when the block succeeds.
@@ -67,6 +135,18 @@ def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyCon
     with _exclusive_lock(path.with_name(path.name + ".lock")):
         building = building_path(path)
         _remove(building)  # left behind by a refresh that was killed
+        why = damage(path)
+        if why is not None and not full:
+            raise DatabaseError(
+                Problem(
+                    f"{path.name} is damaged and cannot be refreshed ({why})",
+                    file=path,
+                    fix="rebuild it from the sources with `python cli.py refresh --full` (the damaged file is kept)",
+                )
+            )
+        if why is not None:
+            moved = set_aside(path)
+            logger.warning("%s could not be read (%s); moved it aside to %s to rebuild", path.name, why, moved.name)
         if path.exists() and not full:
             shutil.copyfile(path, building)
         try:

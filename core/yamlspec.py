@@ -41,9 +41,9 @@ class LineMap:
 
 def load_yaml(path: Path) -> tuple[Any, LineMap]:
     """Parse one YAML file; raise a `Problem`-carrying error with the line if it is not YAML."""
-    text = path.read_text(encoding="utf-8")
+    text = _decoded(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_Loader)
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark
         line = mark.line + 1 if mark is not None else None
@@ -55,12 +55,65 @@ def load_yaml(path: Path) -> tuple[Any, LineMap]:
                 fix="check the indentation and that every 'key: value' has a space after the colon",
             )
         ) from err
+    except yaml.reader.ReaderError as err:
+        raise YamlSyntaxError(
+            Problem(
+                f"this file holds a character YAML does not allow (code {err.character:#x})",
+                file=path,
+                line=text.count("\n", 0, err.position) + 1,
+                fix="remove it; control characters are not allowed in YAML",
+            )
+        ) from err
+    except RecursionError as err:
+        raise YamlSyntaxError(
+            Problem("this YAML is nested too deeply to read", file=path, line=1, fix="flatten the lists")
+        ) from err
     if node is None:
         return None, LineMap({(): 1})
     lines: dict[Loc, int] = {}
-    _record_lines(node, (), lines)
-    data = yaml.safe_load(text)
+    _record_lines(node, (), lines, path)
+    try:
+        data = _Loader(text).get_single_data()
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        raise YamlSyntaxError(
+            Problem(f"this YAML cannot be read: {err.problem}", file=path, line=mark.line + 1 if mark else None)
+        ) from err
     return data, LineMap(lines)
+
+
+def _timestamp_or_text(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Any:
+    try:
+        return loader.construct_yaml_timestamp(node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves an impossible date such as 2025-13-45 as the text it is.
+
+    PyYAML's own constructor raised a bare ValueError for it, which no caller expected.
+    """
+
+    yaml_constructors = {  # noqa: RUF012 (PyYAML's own class-level registry, copied not shared)
+        **yaml.SafeLoader.yaml_constructors,
+        "tag:yaml.org,2002:timestamp": _timestamp_or_text,
+    }
+
+
+def _decoded(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise YamlSyntaxError(
+            Problem(
+                f"this file is not UTF-8 text (byte 0x{data[err.start]:02x} cannot be read)",
+                file=path,
+                line=data.count(b"\n", 0, err.start) + 1,
+                fix="save it as UTF-8 (in most editors: Save with encoding, UTF-8)",
+            )
+        ) from err
 
 
 class YamlSyntaxError(Exception):
@@ -71,17 +124,33 @@ class YamlSyntaxError(Exception):
         super().__init__(str(problem))
 
 
-def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int]) -> None:
+def _record_lines(node: yaml.Node, loc: Loc, lines: dict[Loc, int], path: Path) -> None:
     lines.setdefault(loc, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
+        seen: dict[Any, int] = {}
         for key_node, value_node in node.value:
+            line = key_node.start_mark.line + 1
+            if not isinstance(key_node, yaml.ScalarNode):
+                raise YamlSyntaxError(
+                    Problem("a key must be a single word, not a list or a mapping", file=path, line=line)
+                )
             key = key_node.value
-            lines[(*loc, key)] = key_node.start_mark.line + 1
-            _record_lines(value_node, (*loc, key), lines)
+            if key in seen:
+                raise YamlSyntaxError(
+                    Problem(
+                        f"'{key}' is written twice, on lines {seen[key]} and {line}",
+                        file=path,
+                        line=line,
+                        fix="keep one of them (YAML would silently use the last)",
+                    )
+                )
+            seen[key] = line
+            lines[(*loc, key)] = line
+            _record_lines(value_node, (*loc, key), lines, path)
     elif isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
             lines[(*loc, index)] = item.start_mark.line + 1
-            _record_lines(item, (*loc, index), lines)
+            _record_lines(item, (*loc, index), lines, path)
 
 
 def validate(

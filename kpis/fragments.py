@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokenizer_core import TokenType
 
 _ALLOWED_NODES: tuple[type[exp.Expr], ...] = (
     exp.Column,
@@ -84,6 +85,28 @@ _AGGREGATES: tuple[type[exp.Expr], ...] = (
 )
 
 
+_STATEMENT_STARTS = {
+    TokenType.SELECT,
+    TokenType.WITH,
+    TokenType.INSERT,
+    TokenType.UPDATE,
+    TokenType.DELETE,
+    TokenType.CREATE,
+    TokenType.DROP,
+    TokenType.ALTER,
+    TokenType.COPY,
+    TokenType.ATTACH,
+    TokenType.DETACH,
+    TokenType.INSTALL,
+    TokenType.LOAD,
+    TokenType.SET,
+    TokenType.PRAGMA,
+    TokenType.EXECUTE,
+    TokenType.USE,
+    TokenType.COMMAND,
+}
+
+
 class FragmentError(ValueError):
     """A fragment that is not a single allowed expression; the message says what to change."""
 
@@ -106,14 +129,20 @@ def parse_aggregate(text: str) -> exp.Expr:
 
 def _parse(text: str, allowed: tuple[type[exp.Expr], ...]) -> exp.Expr:
     try:
-        statements = sqlglot.parse(text, dialect="duckdb")
-    except ParseError as err:
-        raise FragmentError(f"is not valid SQL: {_first_line(err)}") from err
-    if len(statements) != 1 or statements[0] is None:
+        tokens = sqlglot.tokenize(text, dialect="duckdb")
+    except TokenError as err:
+        raise FragmentError(f"is not valid SQL: {_unclosed(err)}") from err
+    ends = [index for index, token in enumerate(tokens) if token.token_type == TokenType.SEMICOLON]
+    if any(index < len(tokens) - 1 for index in ends):
         raise FragmentError("must be one SQL condition, not several statements")
-    tree = statements[0]
-    if isinstance(tree, (exp.Query, exp.Command, exp.Create, exp.Insert, exp.Delete, exp.Update)):
-        raise FragmentError("must be a condition such as \"channel <> 'store'\", not a statement")
+    try:
+        # Parsed as an expression, not a statement: a column named like a keyword (`comment`,
+        # `desc`) is a column here, where a statement parser would take `comment ...` for COMMENT ON.
+        tree = sqlglot.parse_one(text, dialect="duckdb", into=exp.Condition)
+    except ParseError as err:
+        if tokens and tokens[0].token_type in _STATEMENT_STARTS:
+            raise FragmentError("must be a condition such as \"channel <> 'store'\", not a statement") from err
+        raise FragmentError(f"is not valid SQL: {_first_line(err)}") from err
     for node in tree.walk():
         if isinstance(node, exp.Anonymous) and node.name.lower() not in _ALLOWED_FUNCTIONS:
             raise FragmentError(
@@ -132,6 +161,12 @@ def _parse(text: str, allowed: tuple[type[exp.Expr], ...]) -> exp.Expr:
 
 def columns_of(tree: exp.Expr) -> set[str]:
     return {column.name for column in tree.find_all(exp.Column)}
+
+
+def _unclosed(err: TokenError) -> str:
+    if "/*" in str(err):
+        return "a /* comment is never closed with */"
+    return "an unclosed quote or comment"
 
 
 def _first_line(err: ParseError) -> str:

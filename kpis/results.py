@@ -242,13 +242,21 @@ def freshness(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     return frame(con, "SELECT kpi, display_name, table_name, data_through, refresh_id FROM kpi.catalog ORDER BY kpi")
 
 
-def rejects(con: duckdb.DuckDBPyConnection, source: str | None, limit: int) -> tuple[pd.DataFrame, int]:
-    """Rejected rows (latest first), optionally of one source, and how many there are in all."""
+def rejects(
+    con: duckdb.DuckDBPyConnection, source: str | None, limit: int, scope: Scope = EVERYTHING
+) -> tuple[pd.DataFrame, int]:
+    """Rejected rows (latest first), optionally of one source, and how many there are in all.
+
+    A rejected line cannot be told to belong to a region or team (it did not parse), so a viewer
+    restricted to some of the data gets where and why rows were refused, never their text: not the
+    original line, and not the part of the reason that quotes a value.
+    """
     condition, params = ("source = ?", [source]) if source else ("TRUE", [])
     total = frame(con, f"SELECT count(*) AS n FROM meta.rejects WHERE {condition}", params)["n"].iloc[0]
+    text = "reason, original" if scope.unrestricted else "split_part(reason, ':', 1) AS reason, NULL AS original"
     rows = frame(
         con,
-        f"SELECT source, file, line, column_name, reason, original, load_id FROM meta.rejects WHERE {condition} "
+        f"SELECT source, file, line, column_name, {text}, load_id FROM meta.rejects WHERE {condition} "
         "ORDER BY load_id DESC, file, line LIMIT ?",
         [*params, limit],
     )

@@ -123,7 +123,7 @@ def freshness() -> pd.DataFrame:
 
 
 def rejects(source: str | None, limit: int) -> tuple[pd.DataFrame, int]:
-    return _rejects(str(config().database), version(), source, limit)
+    return _rejects(*_key(), scope(), source, limit)
 
 
 def last_refresh() -> dict[str, object] | None:
@@ -247,9 +247,11 @@ def _meta(database: str, version: str, what: str) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _rejects(database: str, version: str, source: str | None, limit: int) -> tuple[pd.DataFrame, int]:
+def _rejects(
+    database: str, version: str, scope_key: str, _scope: Scope, source: str | None, limit: int
+) -> tuple[pd.DataFrame, int]:
     with read_only(Path(database)) as con:
-        return results.rejects(con, source, limit)
+        return results.rejects(con, source, limit, _scope)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)

@@ -69,7 +69,11 @@ def test_pseudonymised_columns_are_keyed_hashes_everywhere_in_the_file(
     originals = [r[0] for r in rows(config, "SELECT original FROM meta.rejects ORDER BY line")]
     bob = hmac.new(b"a long random secret", b"bob@example.com", hashlib.sha256).hexdigest()
     cy = hmac.new(b"a long random secret", b"cy@example.com", hashlib.sha256).hexdigest()
-    assert bob in originals[0] and originals[1] == f"K3,{cy},Open,extra"
+    hashed = [
+        hmac.new(b"a long random secret", v.encode(), hashlib.sha256).hexdigest() for v in ("K3", "Open", "extra")
+    ]
+    # a line whose fields do not line up with the header has every field hashed: the e-mail could be anywhere
+    assert bob in originals[0] and originals[1] == f"{hashed[0]},{cy},{hashed[1]},{hashed[2]}"
 
 
 def test_pseudonymising_without_a_key_is_one_line_saying_which_variable(

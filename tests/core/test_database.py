@@ -117,3 +117,36 @@ def test_a_refresh_killed_mid_load_leaves_the_last_good_data(tmp_path: Path) -> 
     assert finished.returncode == 0, finished.stderr
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM raw.feedback").fetchone() == (1000 + BIG_ROWS,)
+
+
+def test_a_new_reader_sees_the_new_file_while_an_old_reader_is_still_open(tmp_path: Path) -> None:
+    # Regression: duckdb.connect() reused the instance another open connection held, so a
+    # dashboard session opened after a refresh kept showing the old data for as long as any
+    # reader in the process stayed open (the analyst's connection, a slow rerun).
+    db = tmp_path / "x.duckdb"
+    make_db(db, 3)
+    with read_only(db) as old:
+        make_db(db, 5)
+        assert count(db) == 5
+        assert old.execute("SELECT count(*) FROM t").fetchall() == [(3,)]
+    with duckdb.connect(str(db), read_only=True) as analyst:
+        make_db(db, 7)
+        assert count(db) == 7
+        assert analyst.execute("SELECT count(*) FROM t").fetchall() == [(5,)]
+
+
+def test_a_reader_can_touch_no_other_file(tmp_path: Path) -> None:
+    db = tmp_path / "x.duckdb"
+    make_db(db, 3)
+    (tmp_path / "secret.csv").write_text("a\n1\n")
+    with read_only(db) as con:
+        for statement in (
+            f"SELECT * FROM read_csv('{tmp_path / 'secret.csv'}')",
+            f"COPY (SELECT 1) TO '{tmp_path / 'out.csv'}'",
+            "SET enable_external_access = true",
+            f"ATTACH '{tmp_path / 'other.duckdb'}' AS other",
+        ):
+            with pytest.raises(duckdb.Error):
+                con.execute(statement)
+    assert not (tmp_path / "out.csv").exists()
+    assert not (tmp_path / "other.duckdb").exists()
