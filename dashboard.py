@@ -1,7 +1,7 @@
 """CX KPI dashboard: `streamlit run dashboard.py`.
 
 The entry point only sets the page up, makes sure there is data, checks who is looking, draws
-the shared filters and routes to the pages in `pages/`. Pages present; data comes from `ui.data`;
+the shared filters and routes to the pages in `app_pages/`. Pages present; data comes from `ui.data`;
 rules come from `kpis`.
 """
 

@@ -229,3 +229,24 @@ def test_a_broken_config_is_explained(tmp_path: Path, monkeypatch: pytest.Monkey
     app = start(path, monkeypatch)
     assert not app.exception
     assert "did you mean 'database'?" in app.error[0].value
+
+
+def test_an_unexpected_error_is_a_notice_with_a_reference_and_its_traceback_is_logged(
+    demo_build: Build, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    import ui.data
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise duckdb.IOException("IO Error: could not read block 42 of /secret/path/cx.duckdb")
+
+    app = open_page(start(demo_build[0].file, monkeypatch), "app_pages/accountability.py")
+    assert not app.error
+    monkeypatch.setattr(ui.data, "values_at_grain", broken)
+    app.run()
+    assert not app.exception
+    [notice] = [e.value for e in app.error]
+    assert notice.startswith("**This view could not be drawn.**") and "reference `" in notice
+    assert "/secret/path" not in notice and "Traceback" not in notice
+    reference = notice.split("reference `")[1].split("`")[0]
+    logged = [r for r in caplog.records if reference in r.getMessage()]
+    assert logged and logged[0].exc_info is not None
