@@ -1250,9 +1250,7 @@ def generate(
         "reviews": out / REVIEWS_FILE,
     }
     months = demo_months()
-    survey_rows, case_count = write_survey_and_cases(
-        paths["survey"], paths["cases"], seed, responses, corrupt_share
-    )
+    survey_rows, case_count = write_survey_and_cases(paths["survey"], paths["cases"], seed, responses, corrupt_share)
     rows = {
         "survey": survey_rows,
         "cases": case_count,
