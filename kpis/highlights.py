@@ -83,22 +83,31 @@ def _q(name: str) -> str:
 
 
 def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
+    """One pass over the responses, no self-join.
+
+    A customer's latest earlier detractor answer is carried along their answers in time order by a
+    window (strictly earlier: a range ending one microsecond before the answer), so the first
+    promoter answer that has one is the win; the cases are then looked up for those few rows only,
+    and the filters map is built only for the rows kept.
+    """
     t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
     keys = ", ".join(f"'{f}'" for f in voice.filters)
     values = ", ".join(f"CAST({_q(f)} AS VARCHAR)" for f in voice.filters)
     filters = f"MAP([{keys}], [{values}])" if voice.filters else "MAP([]::VARCHAR[], []::VARCHAR[])"
+    carried = ", ".join(_q(f) for f in dict.fromkeys(voice.filters))
+    carried = f", {carried}" if carried else ""
     table = f"raw.{_q(voice.table)}"
     closed = "FALSE"
     if with_cases and voice.cases is not None:
         cases = voice.cases
         closed = (
-            f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = before.who "
-            f"AND k.{_q(cases.closed)} BETWEEN before.at_time AND after.at_time)"
+            f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = won.who "
+            f"AND k.{_q(cases.closed)} BETWEEN won.before_at AND won.at_time)"
         )
     return f"""
     INSERT INTO kpi.wins
     WITH answers AS (
-        SELECT {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score, {c} AS comment, {filters} AS filters
+        SELECT {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score, {c} AS comment{carried}
         FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10
     ),
     praise AS (
@@ -107,15 +116,20 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
         QUALIFY row_number() OVER (PARTITION BY date_trunc('month', at_time) ORDER BY score DESC, length(comment) DESC,
                                    at_time DESC) <= {PRAISE_PER_MONTH}
     ),
-    recovered AS (
-        SELECT after.at_time, after.who, after.score, after.comment, before.at_time AS before_at,
-               before.score AS before_score, before.comment AS before_comment, {closed} AS loop_closed, after.filters
-        FROM answers AS before JOIN answers AS after ON after.who = before.who AND after.at_time > before.at_time
-        WHERE before.score <= 6 AND after.score >= 9 AND before.who IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY after.who ORDER BY after.at_time, before.at_time DESC) = 1
+    followed AS (
+        SELECT *, arg_max({{'at_time': at_time, 'score': score, 'comment': comment}}, at_time) FILTER (WHERE score <= 6)
+                  OVER (PARTITION BY who ORDER BY at_time
+                        RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS before
+        FROM answers WHERE who IS NOT NULL AND (score <= 6 OR score >= 9)
+    ),
+    won AS (
+        SELECT * EXCLUDE (before), before.at_time AS before_at, before.score AS before_score,
+               before.comment AS before_comment
+        FROM followed WHERE score >= 9 AND before IS NOT NULL
+        QUALIFY row_number() OVER (PARTITION BY who ORDER BY at_time) = 1
     )
-    SELECT 'praise', at_time, who, score, comment, NULL, NULL, NULL, NULL, filters FROM praise
+    SELECT 'praise', at_time, who, score, comment, NULL, NULL, NULL, NULL, {filters} FROM praise
     UNION ALL
-    SELECT 'recovered', at_time, who, score, comment, before_at, before_score, before_comment, loop_closed, filters
-    FROM recovered
+    SELECT 'recovered', at_time, who, score, comment, before_at, before_score, before_comment, {closed}, {filters}
+    FROM won
     """
