@@ -83,18 +83,19 @@ def _q(name: str) -> str:
 
 
 def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
-    """One pass over the responses, no self-join.
+    """Set-based, no self-join of all answers with all answers and no sort by customer.
 
-    A customer's latest earlier detractor answer is carried along their answers in time order by a
-    window (strictly earlier: a range ending one microsecond before the answer), so the first
-    promoter answer that has one is the win; the cases are then looked up for those few rows only,
-    and the filters map is built only for the rows kept.
+    A customer is won back at their first promoter answer after their first detractor answer (that
+    is the first promoter answer with any detractor answer before it), and the detractor answer
+    credited is the latest one before that: three hash aggregates. Those answers' rows, the cases
+    and the filters map are then looked up for the customers won back only.
     """
     t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
     keys = ", ".join(f"'{f}'" for f in voice.filters)
     values = ", ".join(f"CAST({_q(f)} AS VARCHAR)" for f in voice.filters)
     filters = f"MAP([{keys}], [{values}])" if voice.filters else "MAP([]::VARCHAR[], []::VARCHAR[])"
     carried = ", ".join(_q(f) for f in dict.fromkeys(voice.filters))
+    carried_after = "".join(f", after.{_q(f)}" for f in dict.fromkeys(voice.filters))
     carried = f", {carried}" if carried else ""
     table = f"raw.{_q(voice.table)}"
     closed = "FALSE"
@@ -116,17 +117,24 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
         QUALIFY row_number() OVER (PARTITION BY date_trunc('month', at_time) ORDER BY score DESC, length(comment) DESC,
                                    at_time DESC) <= {PRAISE_PER_MONTH}
     ),
-    followed AS (
-        SELECT *, arg_max({{'at_time': at_time, 'score': score, 'comment': comment}}, at_time) FILTER (WHERE score <= 6)
-                  OVER (PARTITION BY who ORDER BY at_time
-                        RANGE BETWEEN UNBOUNDED PRECEDING AND INTERVAL 1 MICROSECOND PRECEDING) AS before
-        FROM answers WHERE who IS NOT NULL AND (score <= 6 OR score >= 9)
+    unhappy AS (  -- each customer's first detractor answer
+        SELECT who, min(at_time) AS first_at FROM answers WHERE score <= 6 AND who IS NOT NULL GROUP BY who
+    ),
+    won_at AS (  -- their first promoter answer after it: the first one that follows any detractor answer
+        SELECT a.who, min(a.at_time) AS at_time FROM answers a JOIN unhappy u ON a.who = u.who
+        WHERE a.score >= 9 AND a.at_time > u.first_at GROUP BY a.who
+    ),
+    before_at AS (  -- the latest detractor answer before that
+        SELECT a.who, w.at_time, max(a.at_time) AS before_at FROM answers a JOIN won_at w ON a.who = w.who
+        WHERE a.score <= 6 AND a.at_time < w.at_time GROUP BY a.who, w.at_time
     ),
     won AS (
-        SELECT * EXCLUDE (before), before.at_time AS before_at, before.score AS before_score,
-               before.comment AS before_comment
-        FROM followed WHERE score >= 9 AND before IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY who ORDER BY at_time) = 1
+        SELECT after.who, after.at_time, after.score, after.comment{carried_after}, b.before_at,
+               before.score AS before_score, before.comment AS before_comment
+        FROM before_at b
+        JOIN answers AS after ON after.who = b.who AND after.at_time = b.at_time AND after.score >= 9
+        JOIN answers AS before ON before.who = b.who AND before.at_time = b.before_at AND before.score <= 6
+        QUALIFY row_number() OVER (PARTITION BY b.who) = 1
     )
     SELECT 'praise', at_time, who, score, comment, NULL, NULL, NULL, NULL, {filters} FROM praise
     UNION ALL
