@@ -40,6 +40,8 @@ def main(
     """Benchmark the refresh and the dashboard against hand-written DuckDB SQL and pandas."""
     folder = cache or default_cache()
     started = time.perf_counter()
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    folder.mkdir(parents=True, exist_ok=True)
     try:
         results = run_benchmark(
             [parse_size(s) for s in _split(sizes)],
@@ -50,13 +52,14 @@ def main(
             readers=readers,
             dashboard_baseline=parse_size(dashboard_baseline),
             log=lambda message: click.echo(message, err=True),
+            progress=folder / f"records-{stamp}.json",
         )
     except BenchError as failure:
         click.echo(f"error: {failure}", err=True)
         sys.exit(1)
     results["machine"] = machine()
     results["seconds"] = time.perf_counter() - started
-    out = folder / f"results-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out = folder / f"results-{stamp}.json"
     out.write_text(json.dumps(results, indent=1, default=str))
     click.echo(table(results))
     click.echo(f"\nAll measurements: {out}", err=True)

@@ -49,8 +49,9 @@ def _job(data: Dataset, cache: Path, side: str, workload: str, **extra: Any) -> 
 
 
 class _Run:
-    def __init__(self, cache: Path, log: Log, readers: int, isolate: bool) -> None:
+    def __init__(self, cache: Path, log: Log, readers: int, isolate: bool, progress: Path | None) -> None:
         self.cache, self.log, self.readers, self.isolate = cache, log, readers, isolate
+        self.progress = progress
         self.records: list[dict[str, Any]] = []
         self.reference: dict[str, list[Any]] = {}
 
@@ -62,6 +63,8 @@ class _Run:
             self._check(data, side, workload, check, outcome.get("survey_rows"))
         record = {"size": data.label, "rows": data.rows, "side": side, "workload": workload, "run": run} | outcome
         self.records.append(record)
+        if self.progress is not None:  # so that a later failure does not lose what was measured
+            self.progress.write_text(json.dumps(self.records, indent=1, default=str))
         wall = outcome.get("timing", {}).get("wall_s", time.perf_counter() - clock)
         self.log(f"  {data.label} run {run + 1} {workload:<11} {side:<10} {wall:8.2f} s  load {load_average()[0]:.1f}")
         return record
@@ -95,6 +98,7 @@ def run_benchmark(
     dashboard_baseline: int,
     log: Log,
     isolate: bool = True,
+    progress: Path | None = None,
 ) -> dict[str, Any]:
     """Every workload of every side at every size, `runs` times; raises BenchError on a disagreement.
 
@@ -105,7 +109,7 @@ def run_benchmark(
     if unknown:
         raise BenchError(f"unknown {unknown}; workloads: {', '.join(ALL_WORKLOADS)}; sides: {', '.join(ALL_SIDES)}")
     cache.mkdir(parents=True, exist_ok=True)
-    bench = _Run(cache, log, readers, isolate)
+    bench = _Run(cache, log, readers, isolate, progress)
     datasets: dict[str, dict[str, Any]] = {}
     ordered_sides = sorted(sides, key=lambda s: s != "ours")  # ours first: its values are the reference
     for rows in sizes:

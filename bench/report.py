@@ -13,7 +13,7 @@ SIDE_NAMES = {
     "ours": "ours (8 KPIs, wins)",
     "ours_same": "ours (same 4 KPIs)",
     "duckdb_sql": "hand-written DuckDB SQL",
-    "pandas": "pandas (pyarrow read_csv)",
+    "pandas": "pandas (pyarrow CSV reader)",
     "floor": "floor: DuckDB read_csv alone",
 }
 
