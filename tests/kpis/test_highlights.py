@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from core.config import AppConfig
+from core.frames import frame
 from core.refresh import RefreshReport
 from kpis.highlights import PRAISE_PER_MONTH, CaseLink, VoiceSpec, build_wins
 
@@ -90,12 +91,13 @@ def test_the_demo_wins_match_a_reference_computed_in_pandas(demo_build: tuple[Ap
     config, _ = demo_build
     with duckdb.connect(str(config.database), read_only=True) as con:
         con.execute(f"SET TimeZone = '{config.timezone}'")
-        answers = con.execute(
+        answers = frame(
+            con,
             "SELECT responded_at AS at, customer_id AS who, nps AS score, comment FROM raw.feedback "
-            "WHERE responded_at IS NOT NULL AND nps BETWEEN 0 AND 10"
-        ).df()
-        cases = con.execute("SELECT customer_id AS who, closed_at FROM raw.cases WHERE closed_at IS NOT NULL").df()
-        wins = con.execute("SELECT * FROM kpi.wins").df()
+            "WHERE responded_at IS NOT NULL AND nps BETWEEN 0 AND 10",
+        )
+        cases = frame(con, "SELECT customer_id AS who, closed_at FROM raw.cases WHERE closed_at IS NOT NULL")
+        wins = frame(con, "SELECT * FROM kpi.wins")
     answers["at"] = pd.to_datetime(answers["at"], utc=True).dt.tz_convert(config.timezone)
     praise = wins[wins["kind"] == "praise"]
     assert _praise_keys(praise["happened_at"], praise["score"], praise["comment"], config.timezone) == _praise_keys(
