@@ -333,6 +333,15 @@ def _refuse(
 
 def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepted: exp.Select) -> None:
     """Replace this source's rows that have the same primary key, then insert."""
+    target_rows = (
+        exp.select("1")
+        .from_(sql.table(spec.table, RAW_SCHEMA))
+        .where(exp.EQ(this=exp.column("_source"), expression=exp.Literal.string(name)))
+    )
+    if not con.execute(sql.to_sql(target_rows.limit(1))).fetchall():
+        # nothing of this source to replace (a first or full load): insert without the keyed copy
+        con.execute(sql.to_sql(exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)))
+        return
     keyed = f"{STAGING}_keyed"
     con.execute(
         sql.to_sql(
