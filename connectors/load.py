@@ -257,10 +257,8 @@ def _refuse(
     line = exp.column("_line") if staged.has_line_column else exp.null()
     why = reason
     if spec.primary_key:
-        later = convert.parse(
-            "count(*) FILTER (WHERE __reason = '') OVER (PARTITION BY __key ORDER BY rowid "
-            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
-        )
+        # the last valid row of each key wins: an unordered partition max, no sort by key and rowid
+        later = convert.parse("max(rowid) FILTER (WHERE __reason = '') OVER (PARTITION BY __key)")
         later = later.transform(
             lambda node: reason.copy() if isinstance(node, exp.Column) and node.name == "__reason" else node
         )
@@ -269,7 +267,7 @@ def _refuse(
             window.set("partition_by", partition)
         duplicate = f"duplicate primary key ({', '.join(spec.primary_key)}): a later row of this input replaces it"
         why = exp.Case(
-            ifs=[exp.If(this=exp.GT(this=later, expression=exp.Literal.number(0)), true=exp.Literal.string(duplicate))],
+            ifs=[exp.If(this=exp.GT(this=later, expression=exp.column("rowid")), true=exp.Literal.string(duplicate))],
             default=reason.copy(),
         )
         why = exp.Case(
