@@ -263,10 +263,8 @@ def _refuse(
     line = exp.column("_line") if staged.has_line_column else exp.null()
     why = reason
     if spec.primary_key:
-        later = convert.parse(
-            "count(*) FILTER (WHERE __reason = '') OVER (PARTITION BY __key ORDER BY rowid "
-            "ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)"
-        )
+        # the last valid row of each key wins: an unordered partition max, no sort by key and rowid
+        later = convert.parse("max(rowid) FILTER (WHERE __reason = '') OVER (PARTITION BY __key)")
         later = later.transform(
             lambda node: reason.copy() if isinstance(node, exp.Column) and node.name == "__reason" else node
         )
@@ -275,7 +273,7 @@ def _refuse(
             window.set("partition_by", partition)
         duplicate = f"duplicate primary key ({', '.join(spec.primary_key)}): a later row of this input replaces it"
         why = exp.Case(
-            ifs=[exp.If(this=exp.GT(this=later, expression=exp.Literal.number(0)), true=exp.Literal.string(duplicate))],
+            ifs=[exp.If(this=exp.GT(this=later, expression=exp.column("rowid")), true=exp.Literal.string(duplicate))],
             default=reason.copy(),
         )
         why = exp.Case(
@@ -339,6 +337,15 @@ def _refuse(
 
 def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepted: exp.Select) -> None:
     """Replace this source's rows that have the same primary key, then insert."""
+    target_rows = (
+        exp.select("1")
+        .from_(sql.table(spec.table, RAW_SCHEMA))
+        .where(exp.EQ(this=exp.column("_source"), expression=exp.Literal.string(name)))
+    )
+    if not con.execute(sql.to_sql(target_rows.limit(1))).fetchall():
+        # nothing of this source to replace (a first or full load): insert without the keyed copy
+        con.execute(sql.to_sql(exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)))
+        return
     keyed = f"{STAGING}_keyed"
     con.execute(
         sql.to_sql(

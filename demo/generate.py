@@ -857,9 +857,9 @@ def survey_month(seed: int, month: Month, count: int, first_number: int, custome
     )
 
 
-def quarantine_rows(total: int) -> IntArray:
+def quarantine_rows(total: int, share: float = QUARANTINE_SHARE) -> IntArray:
     """0-based rows, spread evenly through the file, that carry an out-of-range answer."""
-    count = max(QUARANTINE_MINIMUM, round(total * QUARANTINE_SHARE))
+    count = min(total, max(QUARANTINE_MINIMUM, round(total * share)))
     return np.linspace(0, total, count + 2)[1:-1].astype(np.int64)
 
 
@@ -1170,13 +1170,15 @@ def write_reviews(path: Path, seed: int, responses: int, months: Sequence[Month]
 # --- survey and cases ----------------------------------------------------------------------------
 
 
-def write_survey_and_cases(survey_path: Path, cases_path: Path, seed: int, responses: int) -> tuple[int, int]:
+def write_survey_and_cases(
+    survey_path: Path, cases_path: Path, seed: int, responses: int, corrupt_share: float = QUARANTINE_SHARE
+) -> tuple[int, int]:
     """Write the survey export and the cases opened from it, month by month; returns both row counts."""
     months = demo_months()
     volumes = monthly_volumes(responses, months)
     customers = make_customers(seed, max(1, responses // 3))
     catalogue = comment_catalogue()
-    bad_rows = quarantine_rows(responses)
+    bad_rows = quarantine_rows(responses, corrupt_share)
     overdue = overdue_backlog(responses, months)
     cases = 0
     with open_text(survey_path) as survey, case_database(cases_path) as db:
@@ -1221,12 +1223,21 @@ def describe(path: Path, rows: int) -> str:
     return f"{path.name}: {rows:,} rows, {size / 1_000_000:.1f} MB ({size:,} bytes)"
 
 
-def generate(out: Path, responses: int = DEFAULT_RESPONSES, seed: int = DEFAULT_SEED) -> dict[str, Path]:
+def generate(
+    out: Path,
+    responses: int = DEFAULT_RESPONSES,
+    seed: int = DEFAULT_SEED,
+    corrupt_share: float = QUARANTINE_SHARE,
+) -> dict[str, Path]:
     """Write the four Lumen Mobile exports into `out` and return their paths by source name.
 
     The files cover 2024-11-01 to 2026-10-31 whatever the size; cases, reviews and the pulse
-    scale with `responses`. The same `responses` and `seed` always give byte-identical files.
+    scale with `responses`. The same `responses`, `seed` and `corrupt_share` always give
+    byte-identical files. `corrupt_share` is the share of survey rows carrying an out-of-range
+    answer for the loader to refuse (benchmarks use 1 %).
     """
+    if not 0 <= corrupt_share <= 1:
+        raise ValueError(f"corrupt_share must be between 0 and 1, not {corrupt_share}")
     if responses < 1:
         raise ValueError(f"responses must be at least 1, not {responses}")
     if seed < 0:
@@ -1239,7 +1250,7 @@ def generate(out: Path, responses: int = DEFAULT_RESPONSES, seed: int = DEFAULT_
         "reviews": out / REVIEWS_FILE,
     }
     months = demo_months()
-    survey_rows, case_count = write_survey_and_cases(paths["survey"], paths["cases"], seed, responses)
+    survey_rows, case_count = write_survey_and_cases(paths["survey"], paths["cases"], seed, responses, corrupt_share)
     rows = {
         "survey": survey_rows,
         "cases": case_count,
@@ -1273,10 +1284,17 @@ def generate(out: Path, responses: int = DEFAULT_RESPONSES, seed: int = DEFAULT_
     show_default=True,
     help="Random seed.",
 )
-def main(out: Path, responses: int, seed: int) -> None:
+@click.option(
+    "--corrupt-share",
+    type=click.FloatRange(min=0, max=1),
+    default=QUARANTINE_SHARE,
+    show_default=True,
+    help="Share of survey rows with an out-of-range answer (0.01 for benchmarks).",
+)
+def main(out: Path, responses: int, seed: int, corrupt_share: float) -> None:
     """Generate the Lumen Mobile demo exports (deterministic for a given size and seed)."""
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stdout)
-    generate(out, responses=responses, seed=seed)
+    generate(out, responses=responses, seed=seed, corrupt_share=corrupt_share)
 
 
 if __name__ == "__main__":

@@ -63,8 +63,8 @@ def build_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> int:
     if not needed <= columns:
         return 0
     con.execute(_wins_sql(voice, _has_cases(con, voice)))
-    row = con.execute("SELECT count(*) FROM kpi.wins").fetchone()
-    return int(row[0]) if row else 0
+    rows = con.execute("SELECT count(*) FROM kpi.wins").fetchall()  # fetch all: leave no open result
+    return int(rows[0][0]) if rows else 0
 
 
 def _has_cases(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> bool:
@@ -83,39 +83,55 @@ def _q(name: str) -> str:
 
 
 def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
+    """Set-based, no self-join of all answers with all answers, no sort by customer, slim rows.
+
+    A customer is won back at their first promoter answer after their first detractor answer (that
+    is the first promoter answer with any detractor answer before it), and the detractor answer
+    credited is the latest one before that: three hash aggregates over (row, time, customer,
+    score) only. Praise is ranked on (row, time, score, comment length) only. The comments, the
+    filters map and the cases are then fetched for the rows kept, by row id: carrying them through
+    the aggregates held every comment in memory (2 GB at 10M responses).
+    """
     t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
     keys = ", ".join(f"'{f}'" for f in voice.filters)
-    values = ", ".join(f"CAST({_q(f)} AS VARCHAR)" for f in voice.filters)
+    values = ", ".join(f"CAST(r.{_q(f)} AS VARCHAR)" for f in voice.filters)
     filters = f"MAP([{keys}], [{values}])" if voice.filters else "MAP([]::VARCHAR[], []::VARCHAR[])"
     table = f"raw.{_q(voice.table)}"
     closed = "FALSE"
     if with_cases and voice.cases is not None:
         cases = voice.cases
         closed = (
-            f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = before.who "
-            f"AND k.{_q(cases.closed)} BETWEEN before.at_time AND after.at_time)"
+            f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = w.who "
+            f"AND k.{_q(cases.closed)} BETWEEN w.before_at AND w.at_time)"
         )
     return f"""
     INSERT INTO kpi.wins
     WITH answers AS (
-        SELECT {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score, {c} AS comment, {filters} AS filters
-        FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10
+        SELECT rowid AS row_id, {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score
+        FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10 AND ({s} <= 6 OR {s} >= 9) AND {who} IS NOT NULL
     ),
     praise AS (
-        SELECT * FROM answers
-        WHERE score >= 9 AND length(trim(coalesce(comment, ''))) >= 20
-        QUALIFY row_number() OVER (PARTITION BY date_trunc('month', at_time) ORDER BY score DESC, length(comment) DESC,
-                                   at_time DESC) <= {PRAISE_PER_MONTH}
+        SELECT rowid AS row_id FROM {table}
+        WHERE {t} IS NOT NULL AND {s} BETWEEN 9 AND 10 AND length(trim(coalesce({c}, ''))) >= 20
+        QUALIFY row_number() OVER (PARTITION BY date_trunc('month', {t}) ORDER BY {s} DESC, length({c}) DESC,
+                                   {t} DESC) <= {PRAISE_PER_MONTH}
     ),
-    recovered AS (
-        SELECT after.at_time, after.who, after.score, after.comment, before.at_time AS before_at,
-               before.score AS before_score, before.comment AS before_comment, {closed} AS loop_closed, after.filters
-        FROM answers AS before JOIN answers AS after ON after.who = before.who AND after.at_time > before.at_time
-        WHERE before.score <= 6 AND after.score >= 9 AND before.who IS NOT NULL
-        QUALIFY row_number() OVER (PARTITION BY after.who ORDER BY after.at_time, before.at_time DESC) = 1
+    unhappy AS (  -- each customer's first detractor answer
+        SELECT who, min(at_time) AS first_at FROM answers WHERE score <= 6 GROUP BY who
+    ),
+    won_at AS (  -- their first promoter answer after it: the first one that follows any detractor answer
+        SELECT a.who, min(a.at_time) AS at_time, arg_min(a.row_id, a.at_time) AS row_id
+        FROM answers a JOIN unhappy u ON a.who = u.who
+        WHERE a.score >= 9 AND a.at_time > u.first_at GROUP BY a.who
+    ),
+    won AS (  -- the latest detractor answer before that
+        SELECT w.who, w.at_time, w.row_id, max(a.at_time) AS before_at, arg_max(a.row_id, a.at_time) AS before_row
+        FROM answers a JOIN won_at w ON a.who = w.who
+        WHERE a.score <= 6 AND a.at_time < w.at_time GROUP BY w.who, w.at_time, w.row_id
     )
-    SELECT 'praise', at_time, who, score, comment, NULL, NULL, NULL, NULL, filters FROM praise
+    SELECT 'praise', r.{t}, CAST(r.{who} AS VARCHAR), r.{s}, r.{c}, NULL, NULL, NULL, NULL, {filters}
+    FROM praise p JOIN {table} r ON r.rowid = p.row_id
     UNION ALL
-    SELECT 'recovered', at_time, who, score, comment, before_at, before_score, before_comment, loop_closed, filters
-    FROM recovered
+    SELECT 'recovered', r.{t}, w.who, r.{s}, r.{c}, w.before_at, b.{s}, b.{c}, {closed}, {filters}
+    FROM won w JOIN {table} r ON r.rowid = w.row_id JOIN {table} b ON b.rowid = w.before_row
     """

@@ -52,6 +52,22 @@ def test_a_primary_key_upserts_across_files_and_refuses_earlier_duplicates(
     ]
 
 
+def test_a_later_duplicate_that_is_refused_does_not_replace_the_valid_earlier_row(
+    tmp_path: Path, sources_config: MakeSources
+) -> None:
+    path = tmp_path / "cases.csv"
+    path.write_text(HEADER + "K1,a@x.com,Open\nK2,b@x.com,Open\nK1,a@x.com,Lost\nK2,b@x.com,Closed\nK2,b@x.com,Open\n")
+    config = sources_config(tickets=cases(str(path), primary_key=["case_id"]))
+    load = refresh(config).loads[0]
+    assert (load.rows_read, load.rows_loaded, load.rows_rejected) == (5, 2, 3)
+    assert rows(config, "SELECT case_id, status FROM raw.cases ORDER BY 1") == [("K1", "Open"), ("K2", "Open")]
+    assert rows(config, "SELECT line, split_part(reason, ':', 1) FROM meta.rejects ORDER BY line") == [
+        (3, "duplicate primary key (case_id)"),
+        (4, "status"),
+        (5, "duplicate primary key (case_id)"),
+    ]
+
+
 def test_pseudonymised_columns_are_keyed_hashes_everywhere_in_the_file(
     tmp_path: Path, sources_config: MakeSources, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -102,3 +102,16 @@ def test_one_team_is_below_the_anonymity_minimum() -> None:
         "WHERE Team = 'Retention Desk' GROUP BY \"Survey Month\")"
     )
     assert most < 5
+
+
+def test_a_benchmark_can_ask_for_one_percent_corrupted_rows(tmp_path: Path) -> None:
+    survey = generate(tmp_path, responses=4_000, seed=7, corrupt_share=0.01)["survey"]
+    bad = scalar(
+        f"SELECT count(*) FROM read_csv('{survey}', header = true, delim = ',', all_varchar = true) "
+        'WHERE coalesce(trim("Likelihood to Recommend (0-10)") NOT IN '
+        "('0','1','2','3','4','5','6','7','8','9','10','n/a',''), false) "
+        "OR coalesce(trim(\"Overall Satisfaction (1-5)\") NOT IN ('1','2','3','4','5','n/a',''), false)"
+    )
+    assert bad == 40
+    with pytest.raises(ValueError, match="corrupt_share"):
+        generate(tmp_path / "x", responses=10, corrupt_share=1.5)

@@ -1,0 +1,1 @@
+"""The three ways of getting from exports to KPI values that the benchmark compares."""

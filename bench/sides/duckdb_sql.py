@@ -1,0 +1,169 @@
+"""The ceiling: what a competent analyst writes by hand in DuckDB SQL for the same loads and KPIs.
+
+Same checks as the loader (types, ranges, allowed values, required values, duplicate keys; a row
+failing any is dropped), then NPS, CSAT %, CES and eNPS counts at every grain and dimension with
+GROUPING SETS. No intervals, targets, changes or lineage: those are what the product adds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import adbc_driver_sqlite.dbapi as adbc_sqlite
+import duckdb
+
+from bench.dataset import Dataset
+from bench.sides.common import (
+    CES_DIMENSIONS,
+    CHANNELS,
+    CHECKED_DIMENSION,
+    GRAINS,
+    NULLS,
+    PULSE_COLUMNS,
+    SURVEY_COLUMNS,
+    SURVEY_DIMENSIONS,
+    TIMEZONE,
+    CheckRow,
+)
+
+SURVEY_TYPES = {
+    "Likelihood to Recommend (0-10)": "INTEGER",
+    "Overall Satisfaction (1-5)": "INTEGER",
+    "Ease of Resolution (1-7)": "INTEGER",
+    "Submitted At": "TIMESTAMP",
+}
+PULSE_TYPES = {name: "INTEGER" for name in list(PULSE_COLUMNS)[3:]} | {"Survey Month": "DATE"}
+
+
+def _columns(names: dict[str, str], types: dict[str, str]) -> str:
+    return "{" + ", ".join(f"'{source}': '{types.get(source, 'VARCHAR')}'" for source in names) + "}"
+
+
+def _renamed(names: dict[str, str]) -> str:
+    return ", ".join(f'"{source}" AS {target}' for source, target in names.items())
+
+
+def _nulls() -> str:
+    return "[" + ", ".join(f"'{value}'" for value in NULLS) + "]"
+
+
+def connect(database: Path) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(database))
+    con.execute(f"SET TimeZone = '{TIMEZONE}'")
+    return con
+
+
+def load_survey(con: duckdb.DuckDBPyConnection, files: list[Path], *, append: bool = False) -> None:
+    paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    read = (
+        f"SELECT {_renamed(SURVEY_COLUMNS)} FROM read_csv({paths}, header = true, delim = ',', quote = '\"', "
+        f"nullstr = {_nulls()}, columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true)"
+    )
+    checked = f"""
+        SELECT * REPLACE (timezone('UTC', responded_at) AS responded_at) FROM ({read})
+        WHERE response_id IS NOT NULL AND responded_at IS NOT NULL
+          AND (channel IS NULL OR channel IN {CHANNELS})
+          AND (nps IS NULL OR nps BETWEEN 0 AND 10) AND (csat IS NULL OR csat BETWEEN 1 AND 5)
+          AND (ces IS NULL OR ces BETWEEN 1 AND 7)"""
+    con.execute(f"INSERT INTO feedback {checked}" if append else f"CREATE OR REPLACE TABLE feedback AS {checked}")
+
+
+def load_others(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
+    con.execute(f"""
+        CREATE OR REPLACE TABLE employee_pulse AS
+        SELECT {_renamed(PULSE_COLUMNS)} FROM read_csv('{data.pulse}', header = true, delim = ',',
+            nullstr = {_nulls()}, columns = {_columns(PULSE_COLUMNS, PULSE_TYPES)}, ignore_errors = true)
+        WHERE "Employee Ref" IS NOT NULL AND "Team" IS NOT NULL AND "Survey Month" IS NOT NULL""")
+    # blanks (NULL) are answers left out, not errors
+    con.execute("""
+        DELETE FROM employee_pulse WHERE NOT (coalesce(pride BETWEEN 1 AND 5, true)
+          AND coalesce(recognition BETWEEN 1 AND 5, true) AND coalesce(tools BETWEEN 1 AND 5, true)
+          AND coalesce(growth BETWEEN 1 AND 5, true) AND coalesce(workload BETWEEN 1 AND 5, true)
+          AND coalesce(enps BETWEEN 0 AND 10, true))""")
+    with adbc_sqlite.connect(str(data.cases)) as sqlite, sqlite.cursor() as cursor:
+        cursor.execute("SELECT * FROM cases")
+        cases_arrow = cursor.fetch_arrow_table()
+    con.register("cases_arrow", cases_arrow)
+    con.execute("""
+        CREATE OR REPLACE TABLE cases AS
+        SELECT case_id, response_id, customer_id, timezone('UTC', opened_at::TIMESTAMP) AS opened_at,
+               timezone('UTC', first_contact_at::TIMESTAMP) AS first_contact_at,
+               timezone('UTC', closed_at::TIMESTAMP) AS closed_at, status, owner, team, root_cause,
+               reopen_count::INTEGER AS reopen_count, priority
+        FROM cases_arrow
+        WHERE case_id IS NOT NULL AND opened_at IS NOT NULL AND coalesce(reopen_count >= 0, true)
+          AND coalesce(status IN ('Open', 'Closed'), true)
+        QUALIFY count(*) OVER (PARTITION BY case_id) = 1""")
+    con.unregister("cases_arrow")
+    con.execute(f"""
+        CREATE OR REPLACE TABLE reviews AS
+        SELECT review_id, published_at, platform, rating, sentiment, title, "text" AS review_text, product, region
+        FROM read_json('{data.reviews}', format = 'array', columns = {{review_id: 'VARCHAR',
+            published_at: 'TIMESTAMPTZ', platform: 'VARCHAR', rating: 'INTEGER', sentiment: 'VARCHAR',
+            title: 'VARCHAR', "text": 'VARCHAR', product: 'VARCHAR', region: 'VARCHAR'}})
+        WHERE review_id IS NOT NULL AND published_at IS NOT NULL AND coalesce(rating BETWEEN 1 AND 5, true)
+          AND coalesce(sentiment IN ('positive', 'neutral', 'negative'), true)
+        QUALIFY count(*) OVER (PARTITION BY review_id) = 1""")
+
+
+def _period(grain: str, column: str) -> str:
+    return f"CAST(date_trunc('{grain}', timezone('{TIMEZONE}', {column})) AS DATE)"
+
+
+def _grouped(table: str, grains: tuple[str, ...], dimensions: tuple[str, ...], time: str, measures: str) -> str:
+    periods = ", ".join(f"{_period(g, time) if time != 'survey_month' else _date(g)} AS p_{g}" for g in grains)
+    sets = ", ".join(f"(p_{g})" + "".join(f", (p_{g}, {d})" for d in dimensions) for g in grains)
+    grain = "CASE " + " ".join(f"WHEN NOT grouping(p_{g}) = 1 THEN '{g}'" for g in grains) + " END"
+    dimension = "CASE " + " ".join(f"WHEN grouping({d}) = 0 THEN '{d}'" for d in dimensions) + " ELSE 'total' END"
+    value = "coalesce(" + ", ".join(f"CAST({d} AS VARCHAR)" for d in dimensions) + ", 'Total')"
+    start = "coalesce(" + ", ".join(f"p_{g}" for g in grains) + ")"
+    return f"""
+        SELECT {grain} AS grain, {start} AS period_start, {dimension} AS dimension, {value} AS dimension_value,
+               {measures}
+        FROM (SELECT *, {periods} FROM {table}) GROUP BY GROUPING SETS ({sets})"""
+
+
+def _date(grain: str) -> str:
+    return f"CAST(date_trunc('{grain}', survey_month) AS DATE)"
+
+
+def compute_kpis(con: duckdb.DuckDBPyConnection) -> None:
+    """NPS, CSAT %, CES (feedback) and eNPS (pulse) at every grain and dimension, into kpi_values."""
+    nps = "count(*) FILTER (nps >= 9) AS promoters, count(*) FILTER (nps <= 6) AS detractors, count(nps) AS nps_n"
+    csat = "count(*) FILTER (csat >= 4) AS satisfied, count(csat) AS csat_n"
+    ces = "sum(ces) AS ces_sum, count(ces) AS ces_n"
+    con.execute(
+        "CREATE OR REPLACE TABLE feedback_counts AS "
+        + _grouped("feedback", GRAINS, SURVEY_DIMENSIONS, "responded_at", f"{nps}, {csat}, {ces}")
+    )
+    enps = "count(*) FILTER (enps >= 9) AS promoters, count(*) FILTER (enps <= 6) AS detractors, count(enps) AS n"
+    con.execute(
+        "CREATE OR REPLACE TABLE pulse_counts AS "
+        + _grouped("employee_pulse", ("month", "quarter"), ("team",), "survey_month", enps)
+    )
+    con.execute(f"""
+        CREATE OR REPLACE TABLE kpi_values AS
+        SELECT 'nps' AS kpi, grain, period_start, dimension, dimension_value,
+               100.0 * (promoters - detractors) / nullif(nps_n, 0) AS value, nps_n AS n FROM feedback_counts
+        UNION ALL
+        SELECT 'csat', grain, period_start, dimension, dimension_value, 100.0 * satisfied / nullif(csat_n, 0), csat_n
+        FROM feedback_counts
+        UNION ALL
+        SELECT 'ces', grain, period_start, dimension, dimension_value, ces_sum / nullif(ces_n, 0), ces_n
+        FROM feedback_counts WHERE dimension IN ('total', {", ".join(f"'{d}'" for d in CES_DIMENSIONS)})
+        UNION ALL
+        SELECT 'enps', grain, period_start, dimension, dimension_value,
+               100.0 * (promoters - detractors) / nullif(n, 0), n FROM pulse_counts""")
+
+
+def check_rows(con: duckdb.DuckDBPyConnection) -> list[CheckRow]:
+    wanted = " OR ".join(f"(kpi = '{k}' AND dimension IN ('total', '{d}'))" for k, d in CHECKED_DIMENSION.items())
+    rows = con.execute(f"""
+        SELECT kpi, dimension, dimension_value, strftime(period_start, '%Y-%m-%d'), value, n FROM kpi_values
+        WHERE grain = 'month' AND ({wanted}) AND n > 0 ORDER BY ALL""").fetchall()
+    return [tuple(row) for row in rows]
+
+
+def survey_rows(con: duckdb.DuckDBPyConnection) -> int:
+    found = con.execute("SELECT count(*) FROM feedback").fetchone()
+    return int(found[0]) if found else 0

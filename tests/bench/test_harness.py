@@ -1,0 +1,79 @@
+"""The benchmark harness at a tiny size: it runs, and its sides agree. Correctness only, no timing."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from bench.compare import differences
+from bench.dataset import parse_size, split_last_day
+from bench.harness import BenchError, run_benchmark
+from bench.report import table
+
+
+def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) -> None:
+    messages: list[str] = []
+    results = run_benchmark(
+        [3000],
+        runs=1,
+        workloads=["full", "kpis", "incremental"],
+        sides=["ours", "duckdb_sql", "pandas"],
+        cache=tmp_path,
+        readers=1,
+        dashboard_baseline=3000,
+        log=messages.append,
+        isolate=False,
+    )
+    # run_benchmark raises BenchError when a side's NPS, eNPS, CSAT % or CES differ from ours
+    done = {(r["workload"], r["side"]) for r in results["records"]}
+    assert {("full", s) for s in ("ours", "duckdb_sql", "pandas", "floor")} <= done
+    assert {("incremental", s) for s in ("ours", "duckdb_sql", "pandas")} <= done
+    data = results["datasets"]["3k"]
+    assert data["new_day_rows"] > 0
+    with (tmp_path / "3k-seed7-corrupt0.01" / "survey_base.csv").open(newline="") as base:
+        assert sum(1 for _ in csv.reader(base)) - 1 == data["base_rows"]
+    survey_rows = {r["side"]: r["survey_rows"] for r in results["records"] if "survey_rows" in r}
+    assert len(set(survey_rows.values())) == 1
+    assert 3000 * 0.985 <= survey_rows["ours"] <= 3000 * 0.995  # 1 % of the rows are corrupted
+    printed = table(results)
+    assert "hand-written DuckDB SQL" in printed and "wall / ours" in printed
+    json.dumps(results, default=str)
+
+
+def test_a_disagreement_is_reported_not_timed() -> None:
+    ours = [("nps", "total", "Total", "2025-01-01", 31.5, 100)]
+    assert differences(ours, ours) == []
+    assert differences(ours, [("nps", "total", "Total", "2025-01-01", 31.6, 100)]) != []
+    assert differences(ours, [("nps", "total", "Total", "2025-01-01", 31.5, 99)]) != []
+    assert differences(ours, []) == ["missing ('nps', 'total', 'Total', '2025-01-01')"]
+
+
+def test_the_new_day_is_split_off_byte_for_byte_even_inside_multiline_comments(tmp_path: Path) -> None:
+    survey = tmp_path / "survey.csv"
+    header = "Response ID,Submitted At,Comment\n"
+    old = 'R1,2026-10-29 10:00:00,"two\nlines, 2026-10-31"\nR2,2026-10-30 09:00:00,fine\n'
+    new = 'R3,2026-10-31 01:00:00,"x\n2026-10-30"\nR4,2026-10-31 02:00:00,\n'
+    survey.write_text(header + old + new)
+    split_last_day(survey, tmp_path / "base.csv", tmp_path / "new.csv")
+    assert (tmp_path / "base.csv").read_text() == header + old
+    assert (tmp_path / "new.csv").read_text() == header + new
+
+
+def test_sizes_and_unknown_names() -> None:
+    assert [parse_size(s) for s in ("3k", "1m", "10M", "2500")] == [3_000, 1_000_000, 10_000_000, 2_500]
+    with pytest.raises(ValueError, match="10x"):
+        parse_size("10x")
+    with pytest.raises(BenchError, match="sides: ours"):
+        run_benchmark(
+            [1],
+            runs=1,
+            workloads=["full"],
+            sides=["spark"],
+            cache=Path("/nonexistent"),
+            readers=1,
+            dashboard_baseline=1,
+            log=print,
+        )
