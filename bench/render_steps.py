@@ -1,6 +1,6 @@
 """How long the dashboard takes to draw, measured with Streamlit's AppTest on the built database.
 
-    python benchmarks/dashboard_render.py            # uses config.yaml (run `python cli.py refresh` first)
+    python -m bench.render_steps      # uses config.yaml (run `python cli.py refresh` first)
 
 Cold is the first run in a fresh process (imports, first reads); warm reruns hit the cache keyed by
 the data version; a filter change that needs new reads sits in between. Timing lives here, not in
