@@ -125,8 +125,12 @@ def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
     for result in report.loads:
         console.print(result.summary(), soft_wrap=True)
     for outcome in report.kpis.outcomes:
-        if outcome.ok:
+        if outcome.ok and outcome.kept:
+            console.print(f"kpi {outcome.name}: unchanged, kept ({outcome.rows:,} values)")
+        elif outcome.ok:
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s")
+    if report.wins_rebuilt is not None:
+        console.print("wins wall: rebuilt" if report.wins_rebuilt else "wins wall: unchanged, kept")
     problems = [p for outcome in report.kpis.failed for p in outcome.problems]
     if problems:
         _print_problems(problems)

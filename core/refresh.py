@@ -21,7 +21,7 @@ from core.errors import DatabaseError, Problem
 from kpis.compile import PeriodSettings
 from kpis.compute import KpiRun, compute_all
 from kpis.definitions import load_definitions
-from kpis.highlights import build_wins
+from kpis.highlights import refresh_wins
 
 Progress = Callable[[float, str], None]
 """Called with the fraction done (0..1) and what is happening, for a CLI or a progress bar."""
@@ -32,6 +32,7 @@ class RefreshReport:
     refresh_id: str
     loads: list[LoadResult] = field(default_factory=list)
     kpis: KpiRun = field(default_factory=KpiRun)
+    wins_rebuilt: bool | None = None  # None: no wins wall configured; False: inputs unchanged, kept
     seconds: float = 0.0
 
     @property
@@ -62,6 +63,9 @@ def refresh(
 
     With `load=False` only the KPIs are computed again, on the rows already loaded (after a KPI
     file changed); that needs a database built by an earlier refresh.
+
+    A KPI (and the wins wall) whose inputs did not change since it was last computed keeps its rows
+    (see kpis.inputs), except with `full` or `load=False`: both compute everything again.
     """
     if not load and not config.database.is_file():
         raise DatabaseError(
@@ -95,9 +99,10 @@ def refresh(
             notify((index + 1) / steps, result.summary())
         notify((steps - 1) / steps, f"Computing {len(catalog.definitions)} KPI(s)")
         periods = PeriodSettings(timezone=config.timezone, week_start=config.week_start)
-        report.kpis = compute_all(con, catalog, periods, report.refresh_id)
+        force = full or not load
+        report.kpis = compute_all(con, catalog, periods, report.refresh_id, force=force)
         if config.spec.voice is not None:
-            build_wins(con, config.spec.voice)
+            report.wins_rebuilt = refresh_wins(con, config.spec.voice, report.refresh_id, force=force)
         report.seconds = time.perf_counter() - clock
         con.execute(
             "INSERT INTO meta.refreshes VALUES (?, ?, now(), ?, ?, ?)",

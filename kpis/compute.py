@@ -1,7 +1,8 @@
 """Compute every KPI into the `kpi` tables: aggregate in DuckDB, then score, compare and judge.
 
 A KPI whose definition is broken keeps its last good values and is marked `error` in the
-catalog with the problem; the others are computed as usual.
+catalog with the problem; the others are computed as usual. A KPI whose inputs did not change
+since it was last computed (same fingerprint, see kpis.inputs) keeps its stored rows as they are.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from core.frames import frame, scalar
 from kpis import stats
 from kpis.compile import RAW_SCHEMA, TOTAL_DIMENSION, CompiledKpi, PeriodSettings, Schema, compile_kpi
 from kpis.definitions import KpiCatalog, KpiDefinition
+from kpis.inputs import TableVersions, raw_tables_in, reads_the_clock
 from kpis.measures import measure_for
 from kpis.measures.base import Measure
 from kpis.measures.loop_closure import LoopClosureSpec, backlog_query
@@ -49,6 +51,7 @@ class KpiOutcome:
     rows: int = 0
     seconds: float = 0.0
     problems: tuple[Problem, ...] = ()
+    kept: bool = False  # its inputs were unchanged: the stored rows were kept, not computed again
 
     @property
     def ok(self) -> bool:
@@ -69,8 +72,13 @@ def compute_all(
     catalog: KpiCatalog,
     periods: PeriodSettings,
     refresh_id: str,
+    *,
+    force: bool = False,
 ) -> KpiRun:
-    """Compute every KPI of `catalog` on `con` and store the results in the `kpi` schema."""
+    """Compute every KPI of `catalog` on `con` and store the results in the `kpi` schema.
+
+    A KPI last computed without error from the same inputs keeps its rows, unless `force`.
+    """
     ensure_kpi_tables(con)
     con.execute("SET TimeZone = ?", [periods.timezone])
     # KPI files carry user-written SQL: from here on this connection cannot read or write any file
@@ -82,6 +90,7 @@ def compute_all(
         _mark_broken(con, name, problems, refresh_id)
         run.outcomes.append(KpiOutcome(name, problems=tuple(problems)))
     schema = raw_schema(con)
+    versions = TableVersions(con, schema)
     for definition in catalog.definitions:
         started = time.perf_counter()
         try:
@@ -90,14 +99,48 @@ def compute_all(
             _mark_broken(con, definition.name, list(err.problems), refresh_id)
             run.outcomes.append(KpiOutcome(definition.name, problems=err.problems))
             continue
+        inputs = _inputs_fingerprint(versions, compiled, periods)
+        if not force and inputs is not None and _stored_fingerprint(con, definition.name) == inputs:
+            kept = _stored_rows(con, definition.name)
+            run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
+            continue
         values = compute_values(con, compiled, refresh_id)
-        _store(con, compiled, values, refresh_id)
+        _store(con, compiled, values, refresh_id, inputs)
         run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started))
     known = [d.name for d in catalog.definitions] + list(broken)
     for table in ("kpi_values", "catalog", "loop_backlog"):
         con.execute(f"DELETE FROM kpi.{table} WHERE NOT list_contains(?, kpi)", [known])
     con.execute("SET TimeZone = 'UTC'")
     return run
+
+
+def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, periods: PeriodSettings) -> str | None:
+    """Everything the KPI's stored rows depend on (None: cannot tell, compute it)."""
+    definition = compiled.definition
+    spec = definition.spec
+    if reads_the_clock(compiled.query):
+        return None
+    tables = raw_tables_in(compiled.query) | {source.table for source in measure_for(spec.type).sources(spec)}
+    if isinstance(spec, LoopClosureSpec):
+        tables |= raw_tables_in(backlog_query(spec))
+    return versions.fingerprint(
+        tables,
+        definition.file.name,
+        definition.text,
+        spec.model_dump(mode="json"),
+        compiled.sql,
+        [periods.timezone, periods.week_start],
+    )
+
+
+def _stored_fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
+    rows = con.execute("SELECT inputs_fingerprint FROM kpi.catalog WHERE kpi = ? AND status = 'ok'", [name]).fetchall()
+    return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
+
+def _stored_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
+    rows = con.execute("SELECT count(*) FROM kpi.kpi_values WHERE kpi = ?", [name]).fetchall()
+    return int(rows[0][0])
 
 
 def compute_values(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refresh_id: str) -> pd.DataFrame:
@@ -199,7 +242,13 @@ def raw_schema(con: duckdb.DuckDBPyConnection) -> Schema:
     return schema
 
 
-def _store(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, values: pd.DataFrame, refresh_id: str) -> None:
+def _store(
+    con: duckdb.DuckDBPyConnection,
+    compiled: CompiledKpi,
+    values: pd.DataFrame,
+    refresh_id: str,
+    inputs: str | None,
+) -> None:
     definition = compiled.definition
     spec = definition.spec
     con.execute("DELETE FROM kpi.kpi_values WHERE kpi = ?", [spec.name])
@@ -215,7 +264,7 @@ def _store(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, values: pd.Dat
         ).from_(exp.Subquery(this=backlog_query(spec)))
         con.execute(f"INSERT INTO kpi.loop_backlog BY NAME {backlog.sql('duckdb')}")
     row = _catalog_row(definition, compiled.sql, _data_through(con, spec), refresh_id)
-    _upsert_catalog(con, row)
+    _upsert_catalog(con, {**row, "inputs_fingerprint": inputs})
 
 
 def _data_through(con: duckdb.DuckDBPyConnection, spec: KpiBase) -> object:
@@ -296,7 +345,8 @@ def _mark_broken(con: duckdb.DuckDBPyConnection, name: str, problems: list[Probl
     """Keep the last good values of a broken KPI, and say in the catalog what is wrong."""
     message = "\n".join(str(p) for p in problems)
     updated = con.execute(
-        "UPDATE kpi.catalog SET status = 'error', problems = ?, refresh_id = ? WHERE kpi = ? RETURNING kpi",
+        "UPDATE kpi.catalog SET status = 'error', problems = ?, refresh_id = ?, inputs_fingerprint = NULL "
+        "WHERE kpi = ? RETURNING kpi",
         [message, refresh_id, name],
     ).fetchall()
     if not updated:

@@ -3,7 +3,7 @@
 A recovered customer is one who answered as a detractor and later as a promoter; when a case of
 theirs was closed in between, the loop closure is credited. Everything is computed in DuckDB from
 the tables named in config.yaml's `voice:` section and stored in `kpi.wins`, so a page view never
-scans raw responses for it.
+scans raw responses for it. A refresh rebuilds it only when its inputs changed (kpi.wins_inputs).
 """
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from pydantic import Field
 
 from core.ddl import create_documented_table
 from core.spec import Identifier, Spec
+from kpis.compute import raw_schema
+from kpis.inputs import TableVersions
 
 WINS_COLUMNS: dict[str, tuple[str, str]] = {
     "kind": ("VARCHAR", "praise (a promoter's comment) or recovered (a detractor who later became a promoter)."),
@@ -27,6 +29,15 @@ WINS_COLUMNS: dict[str, tuple[str, str]] = {
     "filters": ("MAP(VARCHAR, VARCHAR)", "The response's channel, region, ... (the voice section's filters)."),
 }
 PRAISE_PER_MONTH = 25
+INPUTS_COLUMNS: dict[str, tuple[str, str]] = {
+    "inputs_fingerprint": (
+        "VARCHAR",
+        "Hash of what kpi.wins was built from: the voice settings, engine version, and the tables read "
+        "(columns, row count, load ids). A refresh with the same hash keeps kpi.wins as it is.",
+    ),
+    "refresh_id": ("VARCHAR", "The refresh that last built kpi.wins."),
+    "rows": ("BIGINT", "Rows it wrote."),
+}
 
 
 class CaseLink(Spec):
@@ -47,6 +58,30 @@ class VoiceSpec(Spec):
     customer: Identifier = "customer_id"
     filters: tuple[Identifier, ...] = Field(default=(), description="Columns readers may filter comments by.")
     cases: CaseLink | None = None
+
+
+def refresh_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec, refresh_id: str, *, force: bool = False) -> bool:
+    """Rebuild `kpi.wins` when its inputs changed since it was last built (or when `force`).
+
+    Returns whether it was rebuilt; when not, the rows from the last build are kept as they are.
+    """
+    create_documented_table(con, "kpi", "wins_inputs", "What kpi.wins was last built from (one row).", INPUTS_COLUMNS)
+    tables = [voice.table] + ([voice.cases.table] if voice.cases is not None else [])
+    inputs = TableVersions(con, raw_schema(con)).fingerprint(tables, voice.model_dump(mode="json"))
+    stored = con.execute("SELECT inputs_fingerprint FROM kpi.wins_inputs").fetchall()
+    if not force and inputs is not None and stored == [(inputs,)] and _has_table(con, "wins"):
+        return False
+    con.execute("DELETE FROM kpi.wins_inputs")
+    rows = build_wins(con, voice)
+    con.execute("INSERT INTO kpi.wins_inputs VALUES (?, ?, ?)", [inputs, refresh_id, rows])
+    return True
+
+
+def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kpi' AND table_name = ?", [table]
+    ).fetchall()
+    return bool(found[0][0])
 
 
 def build_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> int:

@@ -75,7 +75,17 @@ CATALOG_COLUMNS: dict[str, tuple[str, str]] = {
     "sql": ("VARCHAR", "The DuckDB query that aggregates it."),
     "status": ("VARCHAR", "ok, or error when this refresh could not compute it (values kept)."),
     "problems": ("VARCHAR", "What is wrong with its definition, when status is error."),
-    "refresh_id": ("VARCHAR", "The refresh that last computed it."),
+    "refresh_id": (
+        "VARCHAR",
+        "The refresh that last computed it (or found its definition broken). A refresh that finds its "
+        "inputs unchanged keeps its rows, and this id, as they are.",
+    ),
+    "inputs_fingerprint": (
+        "VARCHAR",
+        "Hash of what its rows were computed from: definition, SQL, time zone and week start, engine "
+        "version, and each table read (columns, row count, load ids). A refresh with the same hash keeps "
+        "its rows; NULL after an error, so the next refresh computes it.",
+    ),
 }
 
 BACKLOG_COLUMNS: dict[str, tuple[str, str]] = {

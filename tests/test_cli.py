@@ -144,6 +144,20 @@ def test_compute_recomputes_kpis_without_reading_the_sources(survey_config: Make
     assert "kpi nps:" in output and "survey_responses" not in output
 
 
+def test_a_refresh_says_which_kpis_it_kept_unchanged_and_compute_recomputes_them(survey_config: MakeConfig) -> None:
+    config = survey_config(*GOOD)
+    code, first = invoke(config, "refresh")
+    assert code == 0 and "kpi nps: " in first and "unchanged" not in first, first
+    code, again = invoke(config, "refresh")  # no source changed
+    assert code == 0, again
+    assert "kpi nps: unchanged, kept (" in again and "kpi csat: unchanged, kept (" in again
+    assert "wins wall: unchanged, kept" in again
+    code, computed = invoke(config, "compute")
+    assert code == 0 and "unchanged" not in computed and "wins wall: rebuilt" in computed
+    code, full = invoke(config, "refresh", "--full")
+    assert code == 0 and "unchanged" not in full
+
+
 def test_report_writes_one_html_file_with_the_dashboards_numbers(
     demo_build: tuple[AppConfig, object], tmp_path: Path
 ) -> None:
