@@ -1,7 +1,7 @@
 """What derived rows were computed from, so a refresh can keep the ones whose inputs did not change.
 
 A fingerprint hashes everything a KPI's stored rows (or the wins wall) depend on: the definition,
-the compiled SQL, the period settings, ENGINE_VERSION and the version of every raw table read.
+the compiled SQL, the period settings, the engine's code and the version of every raw table read.
 A table's version is its row count and the sum of `hash(_load_id)` over its rows: the loader
 stamps every row it writes (appended, upserted by primary key, or reloaded with a file) with a
 new load id and deletes what a file or key replaces, so any added, replaced or deleted row
@@ -13,17 +13,32 @@ changes with the day even when no row does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable
+from pathlib import Path
 
 import duckdb
 from sqlglot import exp
 
 from kpis.compile import RAW_SCHEMA, Schema
 
-ENGINE_VERSION = "1"
-"""Bump by hand with any change to kpis/ that changes stored values, so every KPI is computed again."""
+
+@functools.cache
+def engine_version() -> str:
+    """The code that computes values: every module of `kpis/` and the DuckDB release.
+
+    Derived, not bumped by hand: any edit to the engine, or a DuckDB upgrade, makes the next
+    refresh compute every KPI again, so no stored value outlives the code that made it.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.blake2b(duckdb.__version__.encode(), digest_size=16)
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.relative_to(package).as_posix().encode())
+        digest.update(module.read_bytes())
+    return digest.hexdigest()
+
 
 TableVersion = tuple[int, str]
 _CLOCK = (exp.CurrentDate, exp.CurrentTimestamp, exp.CurrentTime, exp.CurrentDatetime, exp.Rand)
@@ -61,7 +76,7 @@ class TableVersions:
         if any(version is None for version in versions):
             return None
         columns = {table: dict(self._schema.get(table, {})) for table in read}
-        return fingerprint(ENGINE_VERSION, columns, versions, *parts)
+        return fingerprint(engine_version(), columns, versions, *parts)
 
 
 def fingerprint(*parts: object) -> str:

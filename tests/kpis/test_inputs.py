@@ -49,3 +49,30 @@ def test_a_query_that_reads_the_date_or_a_random_number_reads_the_clock() -> Non
     assert reads_the_clock(parsed("SELECT count(*) FROM raw.feedback WHERE responded_at >= current_date - 7"))
     assert reads_the_clock(parsed("SELECT now()")) and reads_the_clock(parsed("SELECT random()"))
     assert not reads_the_clock(parsed("SELECT count(*) FROM raw.feedback WHERE nps >= 9"))
+
+
+def test_the_engine_version_follows_the_code_and_the_duckdb_release(monkeypatch) -> None:
+    from pathlib import Path
+
+    from kpis import inputs
+
+    inputs.engine_version.cache_clear()
+    current = inputs.engine_version()
+    assert current == inputs.engine_version()
+    monkeypatch.setattr(duckdb, "__version__", "9.9.9")
+    inputs.engine_version.cache_clear()
+    upgraded = inputs.engine_version()
+    monkeypatch.undo()
+    real_read = Path.read_bytes
+
+    def edited(path: Path) -> bytes:
+        text = real_read(path)
+        return text + b"\n# edited" if path.name == "nps.py" else text
+
+    monkeypatch.setattr(Path, "read_bytes", edited)
+    inputs.engine_version.cache_clear()
+    edited_version = inputs.engine_version()
+    monkeypatch.undo()
+    inputs.engine_version.cache_clear()
+    assert len({current, upgraded, edited_version}) == 3
+    assert inputs.engine_version() == current
