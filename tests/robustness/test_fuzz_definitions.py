@@ -10,6 +10,7 @@ ValueError, a TypeError, a sqlglot or PyYAML exception, fails the test.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -152,18 +153,25 @@ def test_mutated_kpi_files_load_or_are_refused_with_file_and_line(
 
 
 @pytest.mark.slow
-def test_mutated_config_files_load_or_are_refused_with_file_and_line(tmp_path: Path) -> None:
-    text = (ROOT / "config.yaml").read_text(encoding="utf-8")
+@pytest.mark.parametrize(
+    ("name", "load", "least_refused"),
+    [("config.yaml", load_config, EXAMPLES // 3), ("annotations.yaml", load_annotations, EXAMPLES // 4)],
+    ids=["config", "annotations"],
+)
+def test_mutated_config_and_annotation_files_load_or_are_refused_with_file_and_line(
+    tmp_path: Path, name: str, load: Callable[[Path], object], least_refused: int
+) -> None:
+    text = (ROOT / name).read_text(encoding="utf-8")
     counts: Counter[str] = Counter()
 
     @FUZZ_SETTINGS
     @given(content=mutated(text))
     def attempt(content: bytes) -> None:
-        file = tmp_path / "config.yaml"
+        file = tmp_path / name
         file.write_bytes(content)
         counts["tried"] += 1
         try:
-            load_config(file)
+            load(file)
             counts["loaded"] += 1
         except CxKpiError as err:
             counts["refused"] += 1
@@ -171,9 +179,9 @@ def test_mutated_config_files_load_or_are_refused_with_file_and_line(tmp_path: P
             assert_pointed(err.problems, file)
 
     attempt()
-    print(f"\nfuzzed config files: {dict(counts)}")
+    print(f"\nfuzzed {name} files: {dict(counts)}")
     assert counts["tried"] == EXAMPLES
-    assert counts["refused"] >= EXAMPLES // 3 and counts["loaded"] >= 1, counts
+    assert counts["refused"] >= least_refused and counts["loaded"] >= 1, counts
     assert not Path("/tmp/cxkpi-pwned").exists()
 
 
@@ -194,28 +202,3 @@ def test_damaged_kpi_files_that_used_to_crash(tmp_path: Path, content: bytes, li
     assert definition is None
     assert_pointed(problems, file)
     assert problems[0].line == line and message in str(problems[0]), problems
-
-
-@pytest.mark.slow
-def test_mutated_annotation_files_load_or_are_refused_with_file_and_line(tmp_path: Path) -> None:
-    text = (ROOT / "annotations.yaml").read_text(encoding="utf-8")
-    counts: Counter[str] = Counter()
-
-    @FUZZ_SETTINGS
-    @given(content=mutated(text))
-    def attempt(content: bytes) -> None:
-        file = tmp_path / "annotations.yaml"
-        file.write_bytes(content)
-        counts["tried"] += 1
-        try:
-            load_annotations(file)
-            counts["loaded"] += 1
-        except CxKpiError as err:
-            counts["refused"] += 1
-            counts["problems"] += len(err.problems)
-            assert_pointed(err.problems, file)
-
-    attempt()
-    print(f"\nfuzzed annotation files: {dict(counts)}")
-    assert counts["tried"] == EXAMPLES
-    assert counts["refused"] >= EXAMPLES // 4 and counts["loaded"] >= 1, counts
