@@ -128,7 +128,8 @@ def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
         if outcome.ok and outcome.kept:
             console.print(f"kpi {outcome.name}: unchanged, kept ({outcome.rows:,} values)")
         elif outcome.ok:
-            console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s")
+            scope = f" (periods from {outcome.since:%Y-%m-%d} aggregated again)" if outcome.since else ""
+            console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s{scope}")
     if report.wins_rebuilt is not None:
         console.print("wins wall: rebuilt" if report.wins_rebuilt else "wins wall: unchanged, kept")
     problems = [p for outcome in report.kpis.failed for p in outcome.problems]

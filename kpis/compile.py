@@ -12,6 +12,7 @@ import difflib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from sqlglot import exp
@@ -51,8 +52,14 @@ class CompiledKpi:
         return self.query.sql(dialect="duckdb", pretty=True)
 
 
-def compile_kpi(definition: KpiDefinition, schema: Schema, periods: PeriodSettings) -> CompiledKpi:
-    """Build the query; raise KpiDefinitionError naming every table or column that is wrong."""
+def compile_kpi(
+    definition: KpiDefinition, schema: Schema, periods: PeriodSettings, *, since: date | None = None
+) -> CompiledKpi:
+    """Build the query; raise KpiDefinitionError naming every table or column that is wrong.
+
+    With `since` (a day in the reporting time zone) the query returns only the periods that end on
+    or after it, each exactly as the whole query would, and reads only the rows those periods need.
+    """
     spec = definition.spec
     measure = measure_for(spec.type)
     sources = measure.sources(spec)
@@ -66,7 +73,8 @@ def compile_kpi(definition: KpiDefinition, schema: Schema, periods: PeriodSettin
             )
         )
     grains: tuple[Grain, ...] = ("day",) if spec.window_days else spec.grains
-    rows = [_rows(source, spec, grains, schema, periods) for source in sources]
+    first_day = None if since is None else _first_day_needed(spec, since, periods)
+    rows = [_rows(source, spec, grains, schema, periods, first_day) for source in sources]
     union: exp.Query = rows[0]
     for part in rows[1:]:
         union = exp.union(union, part, distinct=False)
@@ -80,11 +88,54 @@ def compile_kpi(definition: KpiDefinition, schema: Schema, periods: PeriodSettin
     query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=_grouping_sets(spec, grains))]))
     if spec.window_days:
         query = _trailing(query, spec, list(aggregates), periods)
-    return CompiledKpi(definition, _finish(query, measure, spec, list(aggregates)))
+    query = _finish(query, measure, spec, list(aggregates))
+    if since is not None:
+        query = _periods_from(query, spec.grains, since, periods)
+    return CompiledKpi(definition, query)
+
+
+def grain_start(grain: Grain, day: date, periods: PeriodSettings) -> date:
+    """The first day of the period of `grain` that `day` falls in (as `period_start` computes it in SQL)."""
+    if grain == "week":
+        return day - timedelta(days=(day.weekday() - periods.week_start) % 7)
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "quarter":
+        return day.replace(month=(day.month - 1) // 3 * 3 + 1, day=1)
+    if grain == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def _first_day_needed(spec: KpiBase, since: date, periods: PeriodSettings) -> date:
+    """The earliest day whose rows a period starting on or after its grain's start of `since` reads.
+
+    A trailing window reaches `window_days` back; one more day keeps a time zone whose clocks
+    change at midnight from dropping the first hour.
+    """
+    first = min(grain_start(grain, since, periods) for grain in spec.grains)
+    return first - timedelta(days=(spec.window_days or 0) + 1)
+
+
+def _periods_from(query: exp.Query, grains: tuple[Grain, ...], since: date, periods: PeriodSettings) -> exp.Query:
+    """Keep each grain's periods from the one `since` falls in: the earlier ones read rows not read."""
+    start = exp.Case()
+    for grain in grains:
+        start = start.when(
+            exp.column("grain").eq(exp.Literal.string(grain)),
+            exp.cast(exp.Literal.string(grain_start(grain, since, periods).isoformat()), "DATE"),
+        )
+    kept = exp.GTE(this=exp.column("period_start"), expression=start)
+    return exp.select(exp.Star()).from_(exp.alias_(exp.Subquery(this=query), "partial")).where(kept)
 
 
 def _rows(
-    source: RowSource, spec: KpiBase, grains: tuple[Grain, ...], schema: Schema, periods: PeriodSettings
+    source: RowSource,
+    spec: KpiBase,
+    grains: tuple[Grain, ...],
+    schema: Schema,
+    periods: PeriodSettings,
+    first_day: date | None = None,
 ) -> exp.Select:
     time_type = schema[source.table][source.time_column]
     query = exp.select(
@@ -93,9 +144,26 @@ def _rows(
         *(exp.alias_(expression, alias) for alias, expression in source.columns.items()),
     ).from_(exp.table_(exp.to_identifier(source.table, quoted=True), db=exp.to_identifier(RAW_SCHEMA)))
     query = query.where(exp.Not(this=exp.Is(this=source.event_time.copy(), expression=exp.null())))
+    if first_day is not None:
+        query = query.where(exp.GTE(this=source.event_time.copy(), expression=_instant(first_day, time_type, periods)))
     for condition in source.conditions:
         query = query.where(condition.copy())
     return query
+
+
+def _instant(day: date, time_type: str, periods: PeriodSettings) -> exp.Expr:
+    """Midnight starting `day` in the reporting time zone, in the type of the time column.
+
+    A constant, so that DuckDB skips the row groups that end before it (rows are mostly loaded in
+    time order).
+    """
+    text = exp.Literal.string(day.isoformat())
+    if time_type == "DATE":
+        return exp.cast(text, "DATE")
+    local = exp.cast(text, "TIMESTAMP")
+    if time_type == "TIMESTAMP WITH TIME ZONE":
+        return exp.func("timezone", exp.Literal.string(periods.timezone), local, dialect="duckdb")
+    return local
 
 
 def period_start(grain: Grain, value: exp.Expr, value_type: str, periods: PeriodSettings) -> exp.Expr:

@@ -2,7 +2,8 @@
 
 A KPI whose definition is broken keeps its last good values and is marked `error` in the
 catalog with the problem; the others are computed as usual. A KPI whose inputs did not change
-since it was last computed (same fingerprint, see kpis.inputs) keeps its stored rows as they are.
+since it was last computed (same fingerprint, see kpis.inputs) keeps its stored rows as they are;
+one whose table got new rows aggregates again only the periods they touch (see kpis.state).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import date
 
 import duckdb
 import numpy as np
@@ -18,10 +20,10 @@ from sqlglot import exp
 
 from core.errors import KpiDefinitionError, Problem
 from core.frames import frame, scalar
-from kpis import stats
+from kpis import state, stats
 from kpis.compile import RAW_SCHEMA, TOTAL_DIMENSION, CompiledKpi, PeriodSettings, Schema, compile_kpi
 from kpis.definitions import KpiCatalog, KpiDefinition
-from kpis.inputs import TableVersions, raw_tables_in, reads_the_clock
+from kpis.inputs import TableVersions, engine_version, fingerprint, raw_tables_in, reads_the_clock
 from kpis.measures import measure_for
 from kpis.measures.base import Measure
 from kpis.measures.loop_closure import LoopClosureSpec, backlog_query
@@ -52,6 +54,7 @@ class KpiOutcome:
     seconds: float = 0.0
     problems: tuple[Problem, ...] = ()
     kept: bool = False  # its inputs were unchanged: the stored rows were kept, not computed again
+    since: date | None = None  # only the periods from the one this day falls in were aggregated again
 
     @property
     def ok(self) -> bool:
@@ -80,6 +83,7 @@ def compute_all(
     A KPI last computed without error from the same inputs keeps its rows, unless `force`.
     """
     ensure_kpi_tables(con)
+    state.ensure_state_tables(con)
     con.execute("SET TimeZone = ?", [periods.timezone])
     # KPI files carry user-written SQL: from here on this connection cannot read or write any file
     # but its own database (the sources are loaded by now).
@@ -91,6 +95,7 @@ def compute_all(
         run.outcomes.append(KpiOutcome(name, problems=tuple(problems)))
     schema = raw_schema(con)
     versions = TableVersions(con, schema)
+    loads = state.LoadSummaries(con, schema, periods)
     for definition in catalog.definitions:
         started = time.perf_counter()
         try:
@@ -99,38 +104,79 @@ def compute_all(
             _mark_broken(con, definition.name, list(err.problems), refresh_id)
             run.outcomes.append(KpiOutcome(definition.name, problems=err.problems))
             continue
-        inputs = _inputs_fingerprint(versions, compiled, periods)
+        identity = _definition_fingerprint(schema, compiled, periods)
+        inputs = _inputs_fingerprint(versions, compiled, identity)
         if not force and inputs is not None and _stored_fingerprint(con, definition.name) == inputs:
             kept = _stored_rows(con, definition.name)
             run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
             continue
-        values = compute_values(con, compiled, refresh_id)
+        counts, since = _counts(con, compiled, identity, schema, periods, loads, force=force)
+        values = compute_values(con, compiled, refresh_id, counts)
         _store(con, compiled, values, refresh_id, inputs)
-        run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started))
+        run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started, since=since))
     known = [d.name for d in catalog.definitions] + list(broken)
     for table in ("kpi_values", "catalog", "loop_backlog"):
         con.execute(f"DELETE FROM kpi.{table} WHERE NOT list_contains(?, kpi)", [known])
+    state.forget_all_but(con, [d.name for d in catalog.definitions])
     con.execute("SET TimeZone = 'UTC'")
     return run
 
 
-def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, periods: PeriodSettings) -> str | None:
-    """Everything the KPI's stored rows depend on (None: cannot tell, compute it)."""
-    definition = compiled.definition
-    spec = definition.spec
-    if reads_the_clock(compiled.query):
-        return None
+def _tables_read(compiled: CompiledKpi) -> set[str]:
+    spec = compiled.definition.spec
     tables = raw_tables_in(compiled.query) | {source.table for source in measure_for(spec.type).sources(spec)}
     if isinstance(spec, LoopClosureSpec):
         tables |= raw_tables_in(backlog_query(spec))
-    return versions.fingerprint(
-        tables,
+    return tables
+
+
+def _definition_fingerprint(schema: Schema, compiled: CompiledKpi, periods: PeriodSettings) -> str:
+    """What the KPI's rows depend on besides the rows read: definition, SQL, settings, engine, columns."""
+    definition = compiled.definition
+    return fingerprint(
+        engine_version(),
+        {table: dict(schema.get(table, {})) for table in sorted(_tables_read(compiled))},
         definition.file.name,
         definition.text,
-        spec.model_dump(mode="json"),
+        definition.spec.model_dump(mode="json"),
         compiled.sql,
         [periods.timezone, periods.week_start],
     )
+
+
+def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, identity: str) -> str | None:
+    """Everything the KPI's stored rows depend on, the rows read included (None: cannot tell, compute it)."""
+    if reads_the_clock(compiled.query):
+        return None
+    return versions.fingerprint(_tables_read(compiled), identity)
+
+
+def _counts(
+    con: duckdb.DuckDBPyConnection,
+    compiled: CompiledKpi,
+    identity: str,
+    schema: Schema,
+    periods: PeriodSettings,
+    loads: state.LoadSummaries,
+    *,
+    force: bool,
+) -> tuple[pd.DataFrame, date | None]:
+    """The KPI's counts: aggregated again from the first day rows changed, else from scratch.
+
+    Returns them with that day (None when every period was aggregated).
+    """
+    definition = compiled.definition
+    spec = definition.spec
+    local = measure_for(spec.type).period_local and not reads_the_clock(compiled.query)
+    now = loads.of(compiled) if local else None
+    before = None if force or now is None else state.stored(con, definition.name)
+    if now is None or before is None or before.definition != identity:
+        return state.all_counts(con, compiled, identity, now), None
+    since = state.first_changed_day(before.loads, now)
+    if since is None:  # only rows outside every period (no time) changed
+        return state.kept_counts(con, definition.name, identity, now), None
+    partial = compile_kpi(definition, schema, periods, since=since)
+    return state.counts_since(con, partial, since, periods, identity, now), since
 
 
 def _stored_fingerprint(con: duckdb.DuckDBPyConnection, name: str) -> str | None:
@@ -143,11 +189,18 @@ def _stored_rows(con: duckdb.DuckDBPyConnection, name: str) -> int:
     return int(rows[0][0])
 
 
-def compute_values(con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refresh_id: str) -> pd.DataFrame:
-    """Run the compiled query and turn its counts into the rows of kpi.kpi_values."""
+def compute_values(
+    con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, refresh_id: str, counts: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """Turn the KPI's counts (by default: run its query) into the rows of kpi.kpi_values.
+
+    Counts come in key order, so that ties (e.g. in anonymity suppression) break the same way
+    whichever way they were aggregated.
+    """
     spec = compiled.definition.spec
     measure = measure_for(spec.type)
-    counts = frame(con, compiled.sql)
+    if counts is None:
+        counts = frame(con, compiled.query.order_by(*state.KEYS).sql("duckdb"))
     scored = measure.statistics(spec, counts)
     scored["period_start"] = pd.to_datetime(scored["period_start"])
     scored = _suppress_small_groups(scored, spec.anonymity_min)
@@ -176,7 +229,7 @@ def _suppress_small_groups(scored: pd.DataFrame, minimum: int | None) -> pd.Data
     for _, group in breakdown.groupby(["grain", "period_start", "dimension"], sort=False):
         small = hidden[group.index]
         if small.sum() == 1 and len(group) > 1:
-            hidden[group[~small].sort_values("n").index[0]] = True
+            hidden[group[~small].sort_values("n", kind="stable").index[0]] = True
     for column in _HIDDEN:
         if column in scored:
             scored[column] = scored[column].astype(object if column == "details" else float).where(~hidden, None)
@@ -344,6 +397,7 @@ def _upsert_catalog(con: duckdb.DuckDBPyConnection, row: dict[str, object]) -> N
 def _mark_broken(con: duckdb.DuckDBPyConnection, name: str, problems: list[Problem], refresh_id: str) -> None:
     """Keep the last good values of a broken KPI, and say in the catalog what is wrong."""
     message = "\n".join(str(p) for p in problems)
+    state.forget(con, name)
     updated = con.execute(
         "UPDATE kpi.catalog SET status = 'error', problems = ?, refresh_id = ?, inputs_fingerprint = NULL "
         "WHERE kpi = ? RETURNING kpi",

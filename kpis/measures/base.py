@@ -68,6 +68,9 @@ class Measure(ABC):
     scale: float = 1.0
     #: Whether the aggregates are sums, so a trailing window can add up daily aggregates.
     additive: bool = True
+    #: Whether a period's aggregates depend only on the rows of that period (or its trailing
+    #: window), so that new rows leave earlier periods as they are (see kpis.state).
+    period_local: bool = True
     #: Which test says whether a change from the previous period is statistically significant.
     change_test: ChangeTest = "z"
     #: What the value is, for the catalog.

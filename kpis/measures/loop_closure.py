@@ -59,6 +59,7 @@ class LoopClosureSpec(KpiBase):
 
 class LoopClosureMeasure(Measure):
     additive = False
+    period_local = False  # every open case ages with the data's "as of" time, the latest in the table
 
     def statistic_of(self, spec: KpiBase) -> str:
         assert isinstance(spec, LoopClosureSpec)

@@ -4,6 +4,8 @@ Each case changes one input of a project built from the demo data, refreshes it 
 then builds the same project from scratch (`full`) into another file: every kpi table must be
 equal row for row (all columns but the refresh ids and fingerprints, which name the refresh and
 the loads), and the KPIs whose inputs did not change must have been kept, not computed again.
+KPIs whose table got new rows aggregate again only the periods from the first day touched
+(kpis.state); the cases below say which day that must be.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import csv
 import io
 import shutil
 import sqlite3
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +87,17 @@ def kept(report: RefreshReport) -> set[str]:
     return {outcome.name for outcome in report.kpis.outcomes if outcome.kept}
 
 
+def aggregated_from(report: RefreshReport) -> dict[str, date | None]:
+    """KPI -> the day from which its periods were aggregated again (None: all of them), for those computed."""
+    return {o.name: o.since for o in report.kpis.outcomes if o.ok and not o.kept}
+
+
+def first_day(rows: list[list[str]], header: list[str]) -> date:
+    """The earliest day (Europe/London, the demo's reporting zone) of survey rows."""
+    stamps = pd.to_datetime([row[header.index("Submitted At")] for row in rows], utc=True)
+    return min(stamps.tz_convert("Europe/London")).date()
+
+
 def kpi_tables(config: AppConfig) -> dict[str, pd.DataFrame]:
     found: dict[str, pd.DataFrame] = {}
     with duckdb.connect(str(config.database), read_only=True) as con:
@@ -119,7 +133,42 @@ def test_new_survey_rows_recompute_only_what_reads_the_survey(project: Project) 
     config = project.config()
     report = refresh(config)
     assert kept(report) == PULSE_KPIS | CASE_KPIS
+    assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, first_day(project.later, project.header))
     assert report.wins_rebuilt is True
+    assert_same_as_full_refresh(project, config)
+
+
+def test_late_answers_for_old_periods_recompute_from_their_day(project: Project) -> None:
+    """A backfill: answers given long ago arrive now, spread over a few old months."""
+    late = [[f"LATE-{i}", *row[1:]] for i, row in enumerate(project.rows[1200:2400:40])]
+    project.write_survey("late.csv", late)
+    config = project.config()
+    report = refresh(config)
+    since = first_day(late, project.header)
+    assert since < first_day(project.rows[2400:], project.header)
+    assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, since)
+    assert_same_as_full_refresh(project, config)
+
+
+def test_a_file_read_again_with_fewer_rows_recomputes_from_the_rows_it_lost(project: Project) -> None:
+    project.write_survey("new_day.csv", project.later)
+    assert refresh(project.config()).ok
+    project.write_survey("new_day.csv", project.later[150:])
+    config = project.config()
+    report = refresh(config)
+    assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, first_day(project.later, project.header))
+    assert_same_as_full_refresh(project, config)
+
+
+def test_a_trailing_window_recomputes_the_periods_its_window_reaches(project: Project) -> None:
+    nps = (project.kpis / "nps.yaml").read_text(encoding="utf-8")
+    rolling = nps.replace("name: nps\n", "name: nps_rolling\n", 1).replace("grains:", "window_days: 90\ngrains:", 1)
+    (project.kpis / "nps_rolling.yaml").write_text(rolling, encoding="utf-8")
+    assert refresh(project.config()).ok
+    project.write_survey("new_day.csv", project.later)
+    config = project.config()
+    report = refresh(config)
+    assert aggregated_from(report)["nps_rolling"] == first_day(project.later, project.header)
     assert_same_as_full_refresh(project, config)
 
 
