@@ -24,6 +24,7 @@ from kpis.compile import PeriodSettings, compile_kpi, grain_start, period_start
 from kpis.compute import raw_schema
 from kpis.definitions import KpiDefinition, load_definition, load_definitions
 from kpis.measures import measure_for
+from kpis.spec import GRAINS
 from kpis.state import KEYS, first_changed_day
 
 SINCE = (
@@ -80,7 +81,7 @@ def test_periods_from_a_day_are_those_of_the_whole_query(
 def test_grain_start_is_the_period_start_duckdb_computes(week_start: int) -> None:
     periods = PeriodSettings(timezone="UTC", week_start=week_start)
     days = [date(2023, 12, 1) + timedelta(days=i) for i in range(800)]
-    grains = ("day", "week", "month", "quarter", "year")
+    grains = GRAINS
     columns = ", ".join(f"{period_start(g, exp.column('d'), 'DATE', periods).sql('duckdb')} AS {g}" for g in grains)
     with duckdb.connect() as con:
         con.execute("CREATE TABLE days (d DATE)")
