@@ -130,8 +130,13 @@ def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
         elif outcome.ok:
             scope = f" (periods from {outcome.since:%Y-%m-%d} aggregated again)" if outcome.since else ""
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s{scope}")
-    if report.wins_rebuilt is not None:
-        console.print("wins wall: rebuilt" if report.wins_rebuilt else "wins wall: unchanged, kept")
+    wins = {
+        "kept": "unchanged, kept",
+        "rebuilt": "rebuilt",
+        "updated": "updated for the new responses (their months' praise and their customers)",
+    }
+    if report.wins is not None:
+        console.print(f"wins wall: {wins[report.wins]}")
     problems = [p for outcome in report.kpis.failed for p in outcome.problems]
     if problems:
         _print_problems(problems)

@@ -21,7 +21,7 @@ from core.errors import DatabaseError, Problem
 from kpis.compile import PeriodSettings
 from kpis.compute import KpiRun, compute_all
 from kpis.definitions import load_definitions
-from kpis.highlights import refresh_wins
+from kpis.highlights import WinsUpdate, refresh_wins
 
 Progress = Callable[[float, str], None]
 """Called with the fraction done (0..1) and what is happening, for a CLI or a progress bar."""
@@ -32,7 +32,7 @@ class RefreshReport:
     refresh_id: str
     loads: list[LoadResult] = field(default_factory=list)
     kpis: KpiRun = field(default_factory=KpiRun)
-    wins_rebuilt: bool | None = None  # None: no wins wall configured; False: inputs unchanged, kept
+    wins: WinsUpdate | None = None  # None: no wins wall configured
     seconds: float = 0.0
 
     @property
@@ -102,7 +102,7 @@ def refresh(
         force = full or not load
         report.kpis = compute_all(con, catalog, periods, report.refresh_id, force=force)
         if config.spec.voice is not None:
-            report.wins_rebuilt = refresh_wins(con, config.spec.voice, report.refresh_id, force=force)
+            report.wins = refresh_wins(con, config.spec.voice, report.refresh_id, force=force)
         report.seconds = time.perf_counter() - clock
         con.execute(
             "INSERT INTO meta.refreshes VALUES (?, ?, now(), ?, ?, ?)",

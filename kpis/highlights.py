@@ -3,10 +3,16 @@
 A recovered customer is one who answered as a detractor and later as a promoter; when a case of
 theirs was closed in between, the loop closure is credited. Everything is computed in DuckDB from
 the tables named in config.yaml's `voice:` section and stored in `kpi.wins`, so a page view never
-scans raw responses for it. A refresh rebuilds it only when its inputs changed (kpi.wins_inputs).
+scans raw responses for it. A refresh rebuilds it only when its inputs changed (kpi.wins_inputs);
+when the only change is new responses, it rebuilds only what they can change: the praise of the
+months they fall in, and the recovered customers who gave them.
 """
 
 from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal
 
 import duckdb
 from pydantic import Field
@@ -29,6 +35,8 @@ WINS_COLUMNS: dict[str, tuple[str, str]] = {
     "filters": ("MAP(VARCHAR, VARCHAR)", "The response's channel, region, ... (the voice section's filters)."),
 }
 PRAISE_PER_MONTH = 25
+WinsUpdate = Literal["kept", "rebuilt", "updated"]
+"""kept: inputs unchanged; rebuilt: built from all responses; updated: only what new responses change."""
 INPUTS_COLUMNS: dict[str, tuple[str, str]] = {
     "inputs_fingerprint": (
         "VARCHAR",
@@ -36,7 +44,13 @@ INPUTS_COLUMNS: dict[str, tuple[str, str]] = {
         "(columns, row count, load ids). A refresh with the same hash keeps kpi.wins as it is.",
     ),
     "refresh_id": ("VARCHAR", "The refresh that last built kpi.wins."),
-    "rows": ("BIGINT", "Rows it wrote."),
+    "rows": ("BIGINT", "Rows it holds."),
+    "settings_fingerprint": (
+        "VARCHAR",
+        "The same hash without the responses table's rows: when only that changed, and only by new "
+        "loads, the wins their responses can change are rebuilt.",
+    ),
+    "response_loads": ("JSON", "{load id: rows} of the responses table when kpi.wins was built."),
 }
 
 
@@ -60,21 +74,106 @@ class VoiceSpec(Spec):
     cases: CaseLink | None = None
 
 
-def refresh_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec, refresh_id: str, *, force: bool = False) -> bool:
-    """Rebuild `kpi.wins` when its inputs changed since it was last built (or when `force`).
-
-    Returns whether it was rebuilt; when not, the rows from the last build are kept as they are.
-    """
-    create_documented_table(con, "kpi", "wins_inputs", "What kpi.wins was last built from (one row).", INPUTS_COLUMNS)
-    tables = [voice.table] + ([voice.cases.table] if voice.cases is not None else [])
-    inputs = TableVersions(con, raw_schema(con)).fingerprint(tables, voice.model_dump(mode="json"))
-    stored = con.execute("SELECT inputs_fingerprint FROM kpi.wins_inputs").fetchall()
-    if not force and inputs is not None and stored == [(inputs,)] and _has_table(con, "wins"):
-        return False
+def refresh_wins(
+    con: duckdb.DuckDBPyConnection, voice: VoiceSpec, refresh_id: str, *, force: bool = False
+) -> WinsUpdate:
+    """Bring `kpi.wins` up to date when its inputs changed since it was last built (or when `force`)."""
+    _ensure_inputs_table(con)
+    schema = raw_schema(con)
+    versions = TableVersions(con, schema)
+    settings = voice.model_dump(mode="json")
+    cases = [voice.cases.table] if voice.cases is not None else []
+    inputs = versions.fingerprint([voice.table, *cases], settings)
+    unchanged_settings = versions.fingerprint(cases, settings, dict(schema.get(voice.table, {})))
+    loads = _response_loads(con, voice)
+    stored = con.execute("SELECT inputs_fingerprint, settings_fingerprint, response_loads FROM kpi.wins_inputs")
+    last = _LastBuild.of(stored.fetchall())
+    if not _has_table(con, "wins"):
+        last = None
+    if not force and inputs is not None and last is not None and last.inputs == inputs:
+        return "kept"
+    new = None
+    if not force and last is not None and unchanged_settings is not None and last.settings == unchanged_settings:
+        new = _only_added(last.loads, loads)
+    rows = build_wins(con, voice) if not new else _rebuild_for(con, voice, new)
     con.execute("DELETE FROM kpi.wins_inputs")
-    rows = build_wins(con, voice)
-    con.execute("INSERT INTO kpi.wins_inputs VALUES (?, ?, ?)", [inputs, refresh_id, rows])
-    return True
+    con.execute(
+        "INSERT INTO kpi.wins_inputs VALUES (?, ?, ?, ?, ?)",
+        [inputs, refresh_id, rows, unchanged_settings, json.dumps(loads) if loads is not None else None],
+    )
+    return "updated" if new else "rebuilt"
+
+
+@dataclass(frozen=True)
+class _LastBuild:
+    inputs: str | None
+    settings: str | None
+    loads: dict[str, int] | None
+
+    @classmethod
+    def of(cls, rows: list[tuple[object, ...]]) -> _LastBuild | None:
+        if not rows:
+            return None
+        inputs, settings, loads = rows[0]
+        return cls(
+            None if inputs is None else str(inputs),
+            None if settings is None else str(settings),
+            None if loads is None else json.loads(str(loads)),
+        )
+
+
+def _ensure_inputs_table(con: duckdb.DuckDBPyConnection) -> None:
+    """Create kpi.wins_inputs; one from an older version with other columns is replaced (wins rebuild)."""
+    columns = [
+        name
+        for (name,) in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'kpi' AND table_name = 'wins_inputs' "
+            "ORDER BY column_index"
+        ).fetchall()
+    ]
+    if columns and columns != list(INPUTS_COLUMNS):
+        con.execute("DROP TABLE kpi.wins_inputs")
+    create_documented_table(con, "kpi", "wins_inputs", "What kpi.wins was last built from (one row).", INPUTS_COLUMNS)
+
+
+def _response_loads(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> dict[str, int] | None:
+    """{load id: rows} of the responses table; None when it is not there or not written by the loader."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_columns() "
+        "WHERE schema_name = 'raw' AND table_name = ? AND column_name = '_load_id'",
+        [voice.table],
+    ).fetchall()
+    if not found[0][0]:
+        return None
+    rows = con.execute(f"SELECT _load_id, count(*) FROM raw.{_q(voice.table)} GROUP BY _load_id").fetchall()
+    return {str(load): int(count) for load, count in rows}
+
+
+def _only_added(before: dict[str, int] | None, now: dict[str, int] | None) -> list[str] | None:
+    """The loads added since `before`, when that is all that changed (no row lost); else None."""
+    if before is None or now is None or any(now.get(load) != count for load, count in before.items()):
+        return None
+    return sorted(set(now) - set(before)) or None
+
+
+def _rebuild_for(con: duckdb.DuckDBPyConnection, voice: VoiceSpec, loads: list[str]) -> int:
+    """Rebuild the praise of the months the new responses fall in, and the recovered customers who gave them.
+
+    Praise is ranked within a month, a recovery is found among one customer's answers (and cases,
+    unchanged here): no other row of kpi.wins can change.
+    """
+    t, who = _q(voice.time_column), _q(voice.customer)
+    new_rows = f"FROM raw.{_q(voice.table)} WHERE list_contains($loads, _load_id)"
+    months = f"SELECT DISTINCT date_trunc('month', {t}) {new_rows} AND {t} IS NOT NULL"
+    customers = f"SELECT DISTINCT CAST({who} AS VARCHAR) {new_rows} AND {who} IS NOT NULL"
+    con.execute(
+        f"""DELETE FROM kpi.wins WHERE (kind = 'praise' AND date_trunc('month', happened_at) IN ({months}))
+        OR (kind = 'recovered' AND customer_id IN ({customers}))""",
+        {"loads": loads},
+    )
+    con.execute(_wins_sql(voice, _has_cases(con, voice), months=months, customers=customers), {"loads": loads})
+    rows = con.execute("SELECT count(*) FROM kpi.wins").fetchall()
+    return int(rows[0][0]) if rows else 0
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
@@ -117,7 +216,7 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
+def _wins_sql(voice: VoiceSpec, with_cases: bool, *, months: str | None = None, customers: str | None = None) -> str:
     """Set-based, no self-join of all answers with all answers, no sort by customer, slim rows.
 
     A customer is won back at their first promoter answer after their first detractor answer (that
@@ -126,6 +225,10 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
     score) only. Praise is ranked on (row, time, score, comment length) only. The comments, the
     filters map and the cases are then fetched for the rows kept, by row id: carrying them through
     the aggregates held every comment in memory (2 GB at 10M responses).
+
+    `months` and `customers` (subqueries) restrict the praise to those months and the recoveries
+    to those customers. Ties in the praise ranking break on the comment and the customer, so that
+    a rebuild of some months ranks as a build of all of them.
     """
     t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
     keys = ", ".join(f"'{f}'" for f in voice.filters)
@@ -139,17 +242,20 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool) -> str:
             f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = w.who "
             f"AND k.{_q(cases.closed)} BETWEEN w.before_at AND w.at_time)"
         )
+    only_customers = f" AND CAST({who} AS VARCHAR) IN ({customers})" if customers else ""
+    only_months = f" AND date_trunc('month', {t}) IN ({months})" if months else ""
     return f"""
     INSERT INTO kpi.wins
     WITH answers AS (
         SELECT rowid AS row_id, {t} AS at_time, CAST({who} AS VARCHAR) AS who, {s} AS score
         FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10 AND ({s} <= 6 OR {s} >= 9) AND {who} IS NOT NULL
+        {only_customers}
     ),
     praise AS (
         SELECT rowid AS row_id FROM {table}
-        WHERE {t} IS NOT NULL AND {s} BETWEEN 9 AND 10 AND length(trim(coalesce({c}, ''))) >= 20
+        WHERE {t} IS NOT NULL AND {s} BETWEEN 9 AND 10 AND length(trim(coalesce({c}, ''))) >= 20 {only_months}
         QUALIFY row_number() OVER (PARTITION BY date_trunc('month', {t}) ORDER BY {s} DESC, length({c}) DESC,
-                                   {t} DESC) <= {PRAISE_PER_MONTH}
+                                   {t} DESC, {c}, CAST({who} AS VARCHAR)) <= {PRAISE_PER_MONTH}
     ),
     unhappy AS (  -- each customer's first detractor answer
         SELECT who, min(at_time) AS first_at FROM answers WHERE score <= 6 GROUP BY who

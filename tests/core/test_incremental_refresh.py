@@ -122,7 +122,7 @@ def test_nothing_changed_keeps_everything(project: Project) -> None:
     before = kpi_tables(project.config())
     report = refresh(project.config())
     assert kept(report) == ALL_KPIS
-    assert report.wins_rebuilt is False
+    assert report.wins == "kept"
     after = kpi_tables(project.config())
     for table in KPI_TABLES:
         pd.testing.assert_frame_equal(after[table], before[table], obj=table)
@@ -134,7 +134,7 @@ def test_new_survey_rows_recompute_only_what_reads_the_survey(project: Project) 
     report = refresh(config)
     assert kept(report) == PULSE_KPIS | CASE_KPIS
     assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, first_day(project.later, project.header))
-    assert report.wins_rebuilt is True
+    assert report.wins == "updated"
     assert_same_as_full_refresh(project, config)
 
 
@@ -147,6 +147,7 @@ def test_late_answers_for_old_periods_recompute_from_their_day(project: Project)
     since = first_day(late, project.header)
     assert since < first_day(project.rows[2400:], project.header)
     assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, since)
+    assert report.wins == "updated"
     assert_same_as_full_refresh(project, config)
 
 
@@ -157,6 +158,7 @@ def test_a_file_read_again_with_fewer_rows_recomputes_from_the_rows_it_lost(proj
     config = project.config()
     report = refresh(config)
     assert aggregated_from(report) == dict.fromkeys(SURVEY_KPIS, first_day(project.later, project.header))
+    assert report.wins == "rebuilt"  # rows were lost: whose, the table no longer says
     assert_same_as_full_refresh(project, config)
 
 
@@ -178,7 +180,7 @@ def test_a_changed_kpi_file_recomputes_that_kpi_only(project: Project) -> None:
     config = project.config()
     report = refresh(config)
     assert kept(report) == ALL_KPIS - {"nps"}
-    assert report.wins_rebuilt is False
+    assert report.wins == "kept"
     assert_same_as_full_refresh(project, config)
 
 
@@ -208,7 +210,7 @@ def test_a_database_source_read_again_recomputes_what_reads_it(project: Project)
     config = project.config()
     report = refresh(config)
     assert kept(report) == SURVEY_KPIS | PULSE_KPIS
-    assert report.wins_rebuilt is True  # the wins wall credits closed cases
+    assert report.wins == "rebuilt"  # the wins wall credits closed cases
     assert_same_as_full_refresh(project, config)
 
 
@@ -236,4 +238,4 @@ def test_a_kpi_that_reads_the_date_is_always_computed(project: Project) -> None:
 def test_compute_and_full_recompute_everything(project: Project) -> None:
     assert kept(refresh(project.config(), load=False)) == set()
     full = refresh(project.config(), full=True)
-    assert kept(full) == set() and full.wins_rebuilt is True
+    assert kept(full) == set() and full.wins == "rebuilt"

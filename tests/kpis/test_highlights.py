@@ -12,7 +12,7 @@ import pytest
 from core.config import AppConfig
 from core.frames import frame
 from core.refresh import RefreshReport
-from kpis.highlights import PRAISE_PER_MONTH, CaseLink, VoiceSpec, build_wins
+from kpis.highlights import PRAISE_PER_MONTH, CaseLink, VoiceSpec, build_wins, refresh_wins
 
 VOICE = VoiceSpec(filters=("channel",), cases=CaseLink(table="cases"))
 LONG = "Sorted out on the first call, thank you"  # 20 characters or more: worth sharing
@@ -33,7 +33,10 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
 
 
 def answer(con: duckdb.DuckDBPyConnection, at: str, who: str | None, score: int | None, comment: str = "") -> None:
-    con.execute("INSERT INTO raw.feedback VALUES (?, ?, ?, ?, 'Chat')", [at, who, score, comment])
+    con.execute(
+        "INSERT INTO raw.feedback (responded_at, customer_id, nps, comment, channel) VALUES (?, ?, ?, ?, 'Chat')",
+        [at, who, score, comment],
+    )
 
 
 def recovered(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
@@ -154,3 +157,42 @@ def _expected_recovered(answers: pd.DataFrame, cases: pd.DataFrame) -> list[tupl
                 )
                 break
     return sorted(expected)
+
+
+def test_new_responses_update_the_wins_they_can_change_as_a_rebuild_would(con: duckdb.DuckDBPyConnection) -> None:
+    """Only the praise of the new responses' months and their customers' recoveries are rebuilt."""
+    con.execute("ALTER TABLE raw.feedback ADD COLUMN _load_id VARCHAR DEFAULT 'load-1'")
+    con.execute("ALTER TABLE raw.cases ADD COLUMN _load_id VARCHAR DEFAULT 'load-1'")
+    answer(con, "2025-01-05", "A", 2, "bad")
+    answer(con, "2025-01-06", "C", 3, "bad")
+    answer(con, "2025-03-01", "C", 10, LONG + " C")
+    answer(con, "2025-01-07", "E", 1, "bad")
+    answer(con, "2025-02-07", "E", 9, "fine")
+    for day in range(1, 28):
+        answer(con, f"2025-02-{day:02d}", f"P{day}", 9, LONG + "!" * day)
+    con.execute("INSERT INTO raw.cases VALUES ('C', '2025-02-20', 'load-1')")
+    assert refresh_wins(con, VOICE, "first") == "rebuilt"
+    before = _all_wins(con)
+    assert refresh_wins(con, VOICE, "again") == "kept"
+
+    con.execute("ALTER TABLE raw.feedback ALTER COLUMN _load_id SET DEFAULT 'load-2'")
+    answer(con, "2025-04-02", "A", 10, LONG + " A")  # A is won back
+    answer(con, "2025-02-15", "C", 4, "worse")  # C's latest detraction before the win is now this one
+    answer(con, "2025-02-10", "N", 10, LONG + " N, the best of February")  # outranks February's nines
+    answer(con, "2025-05-01", "M", 9, LONG + " M")  # a month of its own
+    assert refresh_wins(con, VOICE, "new day") == "updated"
+    updated = _all_wins(con)
+    build_wins(con, VOICE)
+    rebuilt = _all_wins(con)
+    assert updated == rebuilt
+    changed = set(rebuilt) ^ set(before)
+    assert {row[1] for row in changed if row[0] == "recovered"} == {"A", "C"}  # E stays as it was
+    assert {str(row[2])[:7] for row in changed if row[0] == "praise"} == {"2025-02", "2025-04", "2025-05"}
+
+
+def _all_wins(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
+    return con.execute(
+        "SELECT kind, customer_id, strftime(happened_at, '%Y-%m-%d'), score, comment, "
+        "strftime(before_at, '%Y-%m-%d'), before_score, before_comment, loop_closed, CAST(filters AS VARCHAR) "
+        "FROM kpi.wins ORDER BY ALL"
+    ).fetchall()
