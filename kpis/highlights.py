@@ -35,6 +35,7 @@ WINS_COLUMNS: dict[str, tuple[str, str]] = {
     "filters": ("MAP(VARCHAR, VARCHAR)", "The response's channel, region, ... (the voice section's filters)."),
 }
 PRAISE_PER_MONTH = 25
+CUSTOMERS = "_wins_customers"  # temporary: the customers whose recoveries are rebuilt
 WinsUpdate = Literal["kept", "rebuilt", "updated"]
 """kept: inputs unchanged; rebuilt: built from all responses; updated: only what new responses change."""
 INPUTS_COLUMNS: dict[str, tuple[str, str]] = {
@@ -160,18 +161,33 @@ def _rebuild_for(con: duckdb.DuckDBPyConnection, voice: VoiceSpec, loads: list[s
     """Rebuild the praise of the months the new responses fall in, and the recovered customers who gave them.
 
     Praise is ranked within a month, a recovery is found among one customer's answers (and cases,
-    unchanged here): no other row of kpi.wins can change.
+    unchanged here): no other row of kpi.wins can change. The months are passed as constants, so
+    that DuckDB skips the row groups before the first of them.
     """
     t, who = _q(voice.time_column), _q(voice.customer)
     new_rows = f"FROM raw.{_q(voice.table)} WHERE list_contains($loads, _load_id)"
-    months = f"SELECT DISTINCT date_trunc('month', {t}) {new_rows} AND {t} IS NOT NULL"
-    customers = f"SELECT DISTINCT CAST({who} AS VARCHAR) {new_rows} AND {who} IS NOT NULL"
+    months = [
+        month
+        for (month,) in con.execute(
+            f"SELECT DISTINCT date_trunc('month', {t}) {new_rows} AND {t} IS NOT NULL ORDER BY 1", {"loads": loads}
+        ).fetchall()
+    ]
+    # a table, not a subquery: its exact size lets DuckDB build the joins on it, not on the answers
     con.execute(
-        f"""DELETE FROM kpi.wins WHERE (kind = 'praise' AND date_trunc('month', happened_at) IN ({months}))
-        OR (kind = 'recovered' AND customer_id IN ({customers}))""",
+        f"CREATE OR REPLACE TEMP TABLE {CUSTOMERS} AS SELECT DISTINCT CAST({who} AS VARCHAR) AS who {new_rows} "
+        f"AND {who} IS NOT NULL",
         {"loads": loads},
     )
-    con.execute(_wins_sql(voice, _has_cases(con, voice), months=months, customers=customers), {"loads": loads})
+    con.execute(
+        "DELETE FROM kpi.wins WHERE (kind = 'praise' AND list_contains($months, date_trunc('month', happened_at))) "
+        f"OR (kind = 'recovered' AND customer_id IN (SELECT who FROM {CUSTOMERS}))",
+        {"months": months or None},
+    )
+    con.execute(
+        _wins_sql(voice, _has_cases(con, voice), restricted=True),
+        {"months": months or None, "first": min(months, default=None)},
+    )
+    con.execute(f"DROP TABLE {CUSTOMERS}")
     rows = con.execute("SELECT count(*) FROM kpi.wins").fetchall()
     return int(rows[0][0]) if rows else 0
 
@@ -216,7 +232,7 @@ def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _wins_sql(voice: VoiceSpec, with_cases: bool, *, months: str | None = None, customers: str | None = None) -> str:
+def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -> str:
     """Set-based, no self-join of all answers with all answers, no sort by customer, slim rows.
 
     A customer is won back at their first promoter answer after their first detractor answer (that
@@ -226,9 +242,9 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, months: str | None = None, 
     filters map and the cases are then fetched for the rows kept, by row id: carrying them through
     the aggregates held every comment in memory (2 GB at 10M responses).
 
-    `months` and `customers` (subqueries) restrict the praise to those months and the recoveries
-    to those customers. Ties in the praise ranking break on the comment and the customer, so that
-    a rebuild of some months ranks as a build of all of them.
+    `restricted` limits the praise to the months in parameter `$months` (from `$first` on) and the
+    recoveries to the customers in the temporary table CUSTOMERS. Ties in the praise ranking
+    break on the comment and the customer, so that a rebuild of some months ranks as a build of all.
     """
     t, s, c, who = _q(voice.time_column), _q(voice.score), _q(voice.comment), _q(voice.customer)
     keys = ", ".join(f"'{f}'" for f in voice.filters)
@@ -238,12 +254,17 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, months: str | None = None, 
     closed = "FALSE"
     if with_cases and voice.cases is not None:
         cases = voice.cases
+        their_cases = (
+            f" AND CAST(k.{_q(cases.customer)} AS VARCHAR) IN (SELECT who FROM {CUSTOMERS})" if restricted else ""
+        )
         closed = (
             f"EXISTS (SELECT 1 FROM raw.{_q(cases.table)} k WHERE CAST(k.{_q(cases.customer)} AS VARCHAR) = w.who "
-            f"AND k.{_q(cases.closed)} BETWEEN w.before_at AND w.at_time)"
+            f"AND k.{_q(cases.closed)} BETWEEN w.before_at AND w.at_time{their_cases})"
         )
-    only_customers = f" AND CAST({who} AS VARCHAR) IN ({customers})" if customers else ""
-    only_months = f" AND date_trunc('month', {t}) IN ({months})" if months else ""
+    only_customers = only_months = ""
+    if restricted:
+        only_customers = f" AND CAST({who} AS VARCHAR) IN (SELECT who FROM {CUSTOMERS})"
+        only_months = f" AND {t} >= $first AND list_contains($months, date_trunc('month', {t}))"
     return f"""
     INSERT INTO kpi.wins
     WITH answers AS (
