@@ -115,7 +115,7 @@ class SourceReader(ABC):
 
         if item.path is None:
             raise NotImplementedError(f"{type(self).__name__} must define checksum() for {item.label}")
-        return file_checksum(item.path)
+        return file_checksum(item.path, previous)
 
     @abstractmethod
     def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import glob
 import hashlib
+import re
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -12,6 +14,10 @@ from pydantic import Field
 
 from connectors.base import SourceBase, SourceInput
 from core.errors import ConnectorError, Problem
+
+HINT = "~"
+SETTLED_NS = 2_000_000_000
+_HINTS = re.compile(r"~[0-9.]+")
 
 
 class FileSourceBase(SourceBase):
@@ -56,9 +62,27 @@ def relative(path: Path, root: Path) -> str:
         return path.resolve().as_posix()
 
 
-def file_checksum(path: Path) -> str:
+def file_checksum(path: Path, previous: str | None = None) -> str:
+    """The file's blake2b digest, followed by its stat (`~size.mtime.ctime.inode`) as a hint.
+
+    While the stat is the one `previous` recorded, the file is not read again: any write to a
+    file changes its ctime, which no tool can set back. A file modified in the last two seconds
+    gets no hint (file systems with coarse times could hide a second write in the same tick),
+    so it is read again next time.
+    """
+    stat = path.stat()
+    hint = f"{HINT}{stat.st_size}.{stat.st_mtime_ns}.{stat.st_ctime_ns}.{stat.st_ino}"
+    if previous is not None and previous.endswith(hint):
+        return previous
     with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+        digest = hashlib.file_digest(handle, "blake2b").hexdigest()[:32]
+    settled = time.time_ns() - max(stat.st_mtime_ns, stat.st_ctime_ns) > SETTLED_NS
+    return digest + hint if settled else digest
+
+
+def same_content(checksum: str, other: str) -> bool:
+    """Whether two checksums say the same content, whatever their stat hints."""
+    return _HINTS.sub("", checksum) == _HINTS.sub("", other)
 
 
 def missing_column(name: str, where: str, wanted: str, available: Iterable[str]) -> Problem:

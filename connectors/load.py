@@ -24,6 +24,7 @@ from sqlglot import exp
 
 from connectors import convert, pseudonymise, sql
 from connectors.base import SourceBase, StagedInput
+from connectors.files import same_content
 from connectors.registry import reader_for
 from core.ddl import comment_on
 from core.errors import ConnectorError, Problem
@@ -157,7 +158,11 @@ def _load_files(
         previous, _, previous_settings = (stored or "").rpartition(SETTINGS_MARK)
         same_settings = stored is not None and previous_settings == settings
         checksum = f"{reader.checksum(con, item, previous if same_settings else None)}{SETTINGS_MARK}{settings}"
-        if stored == checksum:
+        if stored is not None and same_content(stored, checksum):
+            if stored != checksum:  # the same content with a new stat hint: remember it, to skip reading it next time
+                con.execute(
+                    "UPDATE meta.files SET checksum = ? WHERE source = ? AND file = ?", [checksum, name, item.label]
+                )
             result.files.append(FileLoad(item.label, checksum, "unchanged"))
             continue
         if progress is not None:

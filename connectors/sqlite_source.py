@@ -49,7 +49,7 @@ class SqliteReader(DatabaseReader):
         path = self._file().path
         assert path is not None
         query = hashlib.blake2b(self.query_text(None).encode(), digest_size=8).hexdigest()
-        return f"{file_checksum(path)}:{query}"
+        return f"{file_checksum(path, previous.rpartition(':')[0] if previous else None)}:{query}"
 
     def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:
         if self.spec.cursor is None:
