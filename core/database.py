@@ -31,6 +31,35 @@ def building_path(path: Path) -> Path:
     return path.with_name(path.name + ".building")
 
 
+def _written_path(path: Path) -> Path:
+    return path.with_name(path.name + ".written")
+
+
+def _stat_of(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_ino}-{stat.st_size}-{stat.st_mtime_ns}-{stat.st_ctime_ns}"
+
+
+def _remember_written(path: Path) -> None:
+    """Record the stat of the file a refresh just swapped in (see `_untouched_since_written`)."""
+    note = _written_path(path)
+    temporary = note.with_name(note.name + ".tmp")
+    temporary.write_text(_stat_of(path), encoding="utf-8")
+    os.replace(temporary, note)
+
+
+def _untouched_since_written(path: Path) -> bool:
+    """Whether the file is the one the last refresh wrote: same inode, size and times, ctime included.
+
+    Any write to the file (a tool, a copy over it, a truncation) changes its ctime, which cannot be
+    set back; so a file that passes needs no full read to know it is not damaged since.
+    """
+    try:
+        return _written_path(path).read_text(encoding="utf-8") == _stat_of(path)
+    except (FileNotFoundError, OSError):
+        return False
+
+
 def data_version(path: Path) -> str:
     """Changes exactly when a refresh swaps in a new file; cheap enough to call on every rerun."""
     try:
@@ -135,7 +164,8 @@ def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyCon
     with _exclusive_lock(path.with_name(path.name + ".lock")):
         building = building_path(path)
         _remove(building)  # left behind by a refresh that was killed
-        why = damage(path)
+        # Reading every block of a large file takes a while: skip it for the file the last refresh wrote.
+        why = None if _untouched_since_written(path) else damage(path)
         if why is not None and not full:
             raise DatabaseError(
                 Problem(
@@ -166,6 +196,7 @@ def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyCon
             con.close()
             os.replace(building, path)
             _sync_directory(path.parent)
+            _remember_written(path)
         except BaseException:
             con.close()
             _remove(building)

@@ -150,3 +150,29 @@ def test_a_reader_can_touch_no_other_file(tmp_path: Path) -> None:
                 con.execute(statement)
     assert not (tmp_path / "out.csv").exists()
     assert not (tmp_path / "other.duckdb").exists()
+
+
+def test_the_file_the_last_refresh_wrote_is_not_read_whole_again_but_any_other_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import core.database
+
+    checked: list[Path] = []
+    real = core.database.damage
+
+    def counting(path: Path, schemas: tuple[str, ...] | None = None) -> str | None:
+        checked.append(path)
+        return real(path, schemas)
+
+    monkeypatch.setattr(core.database, "damage", counting)
+    db = tmp_path / "x.duckdb"
+    make_db(db, 3)
+    checked.clear()
+    make_db(db, 4)
+    assert checked == []  # the file the first refresh swapped in, untouched since
+    stat = db.stat()
+    db.write_bytes(db.read_bytes())  # rewritten with the same bytes, then its times set back
+    os.utime(db, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    make_db(db, 5)
+    assert checked == [db]  # the ctime says it was written since: read it whole
+    assert count(db) == 5
