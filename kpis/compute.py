@@ -104,8 +104,9 @@ def compute_all(
             _mark_broken(con, definition.name, list(err.problems), refresh_id)
             run.outcomes.append(KpiOutcome(definition.name, problems=err.problems))
             continue
-        identity = _definition_fingerprint(schema, compiled, periods)
-        inputs = _inputs_fingerprint(versions, compiled, identity)
+        tables = _tables_read(compiled)
+        identity = _definition_fingerprint(schema, compiled, tables, periods)
+        inputs = _inputs_fingerprint(versions, compiled, tables, identity)
         if not force and inputs is not None and _stored_fingerprint(con, definition.name) == inputs:
             kept = _stored_rows(con, definition.name)
             run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
@@ -130,12 +131,12 @@ def _tables_read(compiled: CompiledKpi) -> set[str]:
     return tables
 
 
-def _definition_fingerprint(schema: Schema, compiled: CompiledKpi, periods: PeriodSettings) -> str:
+def _definition_fingerprint(schema: Schema, compiled: CompiledKpi, tables: set[str], periods: PeriodSettings) -> str:
     """What the KPI's rows depend on besides the rows read: definition, SQL, settings, engine, columns."""
     definition = compiled.definition
     return fingerprint(
         engine_version(),
-        {table: dict(schema.get(table, {})) for table in sorted(_tables_read(compiled))},
+        {table: dict(schema.get(table, {})) for table in sorted(tables)},
         definition.file.name,
         definition.text,
         definition.spec.model_dump(mode="json"),
@@ -144,11 +145,11 @@ def _definition_fingerprint(schema: Schema, compiled: CompiledKpi, periods: Peri
     )
 
 
-def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, identity: str) -> str | None:
+def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, tables: set[str], identity: str) -> str | None:
     """Everything the KPI's stored rows depend on, the rows read included (None: cannot tell, compute it)."""
     if reads_the_clock(compiled.query):
         return None
-    return versions.fingerprint(_tables_read(compiled), identity)
+    return versions.fingerprint(tables, identity)
 
 
 def _counts(
