@@ -76,10 +76,15 @@ def tables(db: Path) -> set[str]:
     return {row[0] for row in rows}
 
 
+def _not_state(names: set[str]) -> set[str]:
+    """Tables other than each KPI's kept counts, which come and go with the KPIs defined."""
+    return {name for name in names if not name.startswith("kpi_state.")}
+
+
 def assert_nothing_happened(canary: Path, db: Path, before: set[str], outputs: list[str]) -> None:
     assert not canary.exists() and not canary.with_suffix(".duckdb").exists()
     assert not Path("/tmp/cxkpi-pwned").exists()
-    assert tables(db) == before
+    assert _not_state(tables(db)) == _not_state(before)
     assert not [out for out in outputs if PASSWD_MARK in out]
 
 
@@ -135,6 +140,9 @@ def test_payloads_in_kpi_fragments_are_refused_or_inert(
     parses = {f"inj_{index}" for index, payload in enumerate(payloads(canary)) if _parses(payload)}
     assert {o.name for o in report.kpis.outcomes if o.ok} == {"nps"} | parses  # the rest were refused
     counts["kpi files computed (payload inside a comment)"] = len(parses)
+    # each KPI computed keeps its per-period counts in a table of its own, named after the KPI
+    state = {table for table in tables(config.database) if table.startswith("kpi_state.")}
+    assert state == {"kpi_state.inputs"} | {f"kpi_state.counts_{name}" for name in {"nps"} | parses}
     assert_nothing_happened(canary, config.database, before, [output])
     print(f"\ninjection via KPI fragments: {dict(counts)}")
     assert counts["refused"] + counts["inert"] == counts["fragments"]
