@@ -103,6 +103,9 @@ class StagedInput:
     ordinal: exp.Expr
     first_data_line: int
     check_relation: exp.Expr | None = None
+    check_on_any_connection: bool = False
+    """True when `check_relation` reads only files (no TEMP table of the loading connection), so the
+    loader may read it on a second connection while it writes."""
     has_line_column: bool = False
     reader_rejects: Callable[[], list[RawReject]] = _no_rejects
     read_failure: Callable[[Exception], Problem] | None = None

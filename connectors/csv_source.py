@@ -115,6 +115,7 @@ class CsvReader(SourceReader):
         staged = StagedInput(
             relation=scan(recording),
             check_relation=scan(options | {"ignore_errors": True}),
+            check_on_any_connection=True,
             # A streaming window: DuckDB reads the file in one thread for it, so rows are numbered in
             # file order. A parallel scan's order (even the rowids a CTAS gives) was seen to differ.
             ordinal=convert.parse("row_number() OVER () - 1"),

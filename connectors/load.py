@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors import convert, pseudonymise, sql
+from connectors.alongside import LoadSession, reading_alongside
 from connectors.base import RawReject, SourceBase, StagedInput
 from connectors.registry import reader_for
 from connectors.staging import LINE_COLUMN
@@ -112,8 +114,9 @@ def load_source(
     clock = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"SET TimeZone = {_string(spec.timezone or default_timezone)}")
-        _load_files(con, name, spec, root, result, progress)
+        timezone = spec.timezone or default_timezone
+        con.execute(f"SET TimeZone = {_string(timezone)}")
+        _load_files(con, name, spec, root, result, progress, timezone=timezone)
         result.seconds = time.perf_counter() - clock
         _log_load(con, spec, result, started)
         con.execute("COMMIT")
@@ -148,12 +151,16 @@ def _load_files(
     root: Path,
     result: LoadResult,
     progress: ProgressFn | None,
+    *,
+    timezone: str,
 ) -> None:
     reader = reader_for(name, spec, root)
     inputs = reader.inputs()
     _ensure_table(con, name, spec)
-    if spec.pseudonymise:
-        pseudonymise.create_macro(con, pseudonymise.key_for(name, spec, root))
+    key = pseudonymise.key_for(name, spec, root) if spec.pseudonymise else None
+    if key is not None:
+        pseudonymise.create_macro(con, key)
+    session = LoadSession(timezone, key)
     loaded_before = _loaded_checksums(con, name)
     settings = spec_fingerprint(spec)
     for index, item in enumerate(inputs, start=1):
@@ -173,7 +180,7 @@ def _load_files(
         action = "loaded" if stored is None else ("updated" if incremental else "replaced")
         file_load = FileLoad(item.label, checksum, action)
         with reader.staged(con, item) as staged:
-            _accept_staged(con, name, spec, staged, file_load, result.load_id, incremental=incremental)
+            _accept_staged(con, name, spec, staged, file_load, result.load_id, session=session, incremental=incremental)
         result.files.append(file_load)
         if progress is not None:
             seconds = time.perf_counter() - file_clock
@@ -200,13 +207,14 @@ def _accept_staged(
     file_load: FileLoad,
     load_id: str,
     *,
+    session: LoadSession,
     incremental: bool,
 ) -> None:
     """Write the rows that pass the column checks, each converted once; record the others as rejects.
 
     Two reads of the input: one INSERT of the rows that pass (which also collects the reader's
-    own rejects), then one query for the refused rows, with their reasons and original values.
-    Neither copies the input.
+    own rejects), and one query for the refused rows, with their reasons and original values,
+    run alongside the INSERT on a second connection when the input allows. Neither copies the input.
     """
     file = file_load.file
     try:
@@ -216,9 +224,24 @@ def _accept_staged(
         selected = [exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in values.items()]
         selected += [exp.alias_(exp.Literal.string(value), key) for key, value in lineage.items()]
         accepted = _passing(spec, staged, values, reason, duplicates=duplicates).select(*selected, append=False)
-        loaded = _upsert(con, name, spec, accepted) if spec.primary_key else _insert(con, spec, accepted)
+        query = _refused_query(spec, staged, values, reason, duplicates=duplicates)
+        write = (
+            partial(_upsert, con, name, spec, accepted) if spec.primary_key else partial(_insert, con, spec, accepted)
+        )
+        if query is None:
+            loaded, found = write(), []
+        elif staged.check_on_any_connection:
+            with reading_alongside(con, session, sql.to_sql(query)) as pending:
+                loaded = write()
+            found = pending.result()
+        else:
+            loaded = write()
+            found = con.execute(sql.to_sql(query)).fetchall()
         reader_rejects = staged.reader_rejects()
-        refused = _refused(con, spec, staged, values, reason, duplicates=duplicates)
+        refused = [
+            (int(ordinal), int(line_no) if line_no is not None else None, str(why), str(original))
+            for ordinal, line_no, why, original in found
+        ]
     except duckdb.Error as err:
         if staged.read_failure is None:
             raise
@@ -312,22 +335,21 @@ def _passing(
     )
 
 
-def _refused(
-    con: duckdb.DuckDBPyConnection,
+def _refused_query(
     spec: SourceBase,
     staged: StagedInput,
     values: dict[str, exp.Expr],
     reason: exp.Expr,
     *,
     duplicates: bool,
-) -> list[tuple[int, int | None, str, str]]:
-    """(ordinal, line or NULL, reason, original) of each refused row, in input order.
+) -> exp.Select | None:
+    """(ordinal, line or NULL, reason, original) of each refused row, in input order; None: none can be.
 
     A row is refused when a check fails, or when a later valid row of the input has its key.
     The original is JSON with pseudonymised columns already hashed.
     """
     if not duplicates and reason == exp.Literal.string(""):
-        return []  # no checks: nothing to refuse, and no need to read the input again
+        return None  # no checks: nothing to refuse, and no need to read the input again
     why: exp.Expr = exp.column(REASON)
     if duplicates:
         duplicate = (
@@ -364,11 +386,7 @@ def _refused(
         exp.alias_(why, "_why"),
         exp.alias_(exp.cast(original, "VARCHAR"), "_original"),
     ).from_(_numbered(staged.check_scan(), staged, reason).subquery("_input"))
-    query = exp.select("*").from_(flagged.subquery("f")).where("_why <> ''").order_by(ORDINAL)
-    return [
-        (int(ordinal), int(line_no) if line_no is not None else None, str(why_text), str(original_text))
-        for ordinal, line_no, why_text, original_text in con.execute(sql.to_sql(query)).fetchall()
-    ]
+    return exp.select("*").from_(flagged.subquery("f")).where("_why <> ''").order_by(ORDINAL)
 
 
 def _with_lines(

@@ -112,6 +112,22 @@ def test_the_readers_rejects_are_kept_when_no_column_has_a_check(tmp_path: Path,
     ]
 
 
+def test_a_refused_rows_original_shows_time_stamps_in_the_sources_zone(
+    tmp_path: Path, sources_config: MakeSources
+) -> None:
+    # The refused rows are read on a second connection while the first one writes: it must use
+    # the source's time zone too, or the original would show the time stamp in UTC.
+    path = tmp_path / "zoned.csv"
+    path.write_text("ID,At,Score\nK1,2025-01-05 10:00:00,3\nK2,2025-07-05 10:00:00,12\n")
+    columns = {"case_id": {"from": "ID"}, "opened_at": {"from": "At", "type": "timestamp"}, "score": SCORE}
+    source = {"type": "csv", "path": str(path), "delimiter": ",", "table": "cases", "columns": columns}
+    config = sources_config(tickets=source | {"timezone": "America/New_York"})
+    assert refresh(config).loads[0].rows_rejected == 1
+    assert rows(config, "SELECT epoch(opened_at) FROM raw.cases") == [(1736089200.0,)]  # 15:00 UTC
+    ((original,),) = rows(config, "SELECT original FROM meta.rejects")
+    assert json.loads(str(original))["opened_at"] == "2025-07-05 10:00:00-04"
+
+
 def json_cases(path: Path, records: list[dict[str, Any]]) -> dict[str, Any]:
     path.write_text(json.dumps(records))
     return {
