@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 from pydantic import Field, model_validator
+from sqlglot import exp
 
 from connectors.columns import ColumnSpec
+from core.errors import Problem
 from core.spec import Identifier, Spec
 
 DEFAULT_KEY_ENV = "CXKPI_PSEUDONYM_KEY"
@@ -74,24 +78,50 @@ class RawReject:
     original: str | None
 
 
+def _no_rejects() -> list[RawReject]:
+    return []
+
+
 @dataclass
 class StagedInput:
-    """One input read into a staging table, with what could not be read.
+    """One input ready to load: relations the loader reads, and how their rows are numbered.
 
-    The staging table's columns are the target column names, in any type the loader can convert
-    from. When it has a `_line` column, that is each row's line (or record number); otherwise rows
-    are numbered in insertion order from `first_data_line`, skipping the lines in `rejects`.
+    `relation` is a FROM item (a staging table, or a subquery over a table function) whose columns
+    are the target column names, in any type the loader can convert from. The loader writes the
+    rows that pass with one INSERT from it; a reader may collect its own rejects during that scan,
+    and `reader_rejects()` returns them once the INSERT has run. Every other read (column types,
+    duplicate keys, the refused rows) goes to `check_relation`: the same rows, read without
+    side effects; by default `relation` itself.
+
+    `ordinal` numbers the rows 0, 1, ... in input order, as an expression in a SELECT from either
+    relation. When the relation has a `_line` column, that is each row's line (or record number);
+    otherwise row k sits on the k-th line from `first_data_line` that is not among the reader's
+    rejects.
     """
 
-    staging_table: str
-    rows_read: int
+    relation: exp.Expr
+    ordinal: exp.Expr
     first_data_line: int
-    rejects: list[RawReject] = field(default_factory=list)
+    check_relation: exp.Expr | None = None
+    check_on_any_connection: bool = False
+    """True when `check_relation` reads only files (no TEMP table of the loading connection), so the
+    loader may read it on a second connection while it writes."""
     has_line_column: bool = False
+    reader_rejects: Callable[[], list[RawReject]] = _no_rejects
+    read_failure: Callable[[Exception], Problem] | None = None
+    """What to tell the user when scanning the relation fails (a file DuckDB cannot parse)."""
+
+    def scan(self) -> exp.Expr:
+        """The relation to write from (a fresh copy, to build a query with)."""
+        return self.relation.copy()
+
+    def check_scan(self) -> exp.Expr:
+        """The relation for every other read (a fresh copy)."""
+        return (self.check_relation or self.relation).copy()
 
 
 class SourceReader(ABC):
-    """Reads one source's inputs into staging tables on a DuckDB connection.
+    """Makes one source's inputs readable by the loader on a DuckDB connection.
 
     A reader only parses: conversion to the target types, checks, rejects, lineage and the load
     log are the loader's job and are the same for every source type.
@@ -118,5 +148,9 @@ class SourceReader(ABC):
         return file_checksum(item.path, previous)
 
     @abstractmethod
-    def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:
-        """Read `item` into `staging_table`, whose columns are the target column names."""
+    def staged(self, con: duckdb.DuckDBPyConnection, item: SourceInput) -> AbstractContextManager[StagedInput]:
+        """`item` ready to load, with target column names; what it needs lasts until the block ends.
+
+        A reader that copies the input into a staging table drops it on exit; one that hands the
+        loader a scan of the file keeps the file (or its converted copy) until then.
+        """

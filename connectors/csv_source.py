@@ -16,7 +16,7 @@ import duckdb
 from pydantic import Field
 from sqlglot import exp
 
-from connectors import pseudonymise, sql
+from connectors import convert, pseudonymise, sql
 from connectors.base import RawReject, SourceInput, SourceReader, StagedInput
 from connectors.columns import ColumnSpec
 from connectors.files import FileSourceBase, matching_files, missing_column
@@ -28,6 +28,7 @@ Encoding = Literal["utf-8", "latin-1", "windows-1252", "utf-16"]
 # 0x80-0x9F, and utf-16 with characters outside the BMP), so only UTF-8 is left to DuckDB.
 NATIVE_ENCODINGS = {"utf-8"}
 SAMPLE_BYTES = 64 * 1024
+REJECTS_PREFIX = "_csv_rejects"
 
 
 class CsvSourceSpec(FileSourceBase):
@@ -68,14 +69,20 @@ class CsvReader(SourceReader):
     def inputs(self) -> list[SourceInput]:
         return matching_files(self.name, self.spec.path, self.root)
 
-    def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:
+    @contextmanager
+    def staged(self, con: duckdb.DuckDBPyConnection, item: SourceInput) -> Iterator[StagedInput]:
+        """Scans of the file itself, not a copy: the loader reads it once to write, once for rejects."""
         assert item.path is not None
         with self._utf8_copy(item.path) as (path, encoding):
-            return self._stage(con, item, path, encoding, staging_table)
+            staged, rejects_tables = self._scan(con, item, path, encoding)
+            yield staged
+            # not on failure: the load's transaction is rolled back, and the tables with it
+            for table in rejects_tables:
+                con.execute(sql.drop_table(table))
 
-    def _stage(
-        self, con: duckdb.DuckDBPyConnection, item: SourceInput, path: Path, encoding: str, staging_table: str
-    ) -> StagedInput:
+    def _scan(
+        self, con: duckdb.DuckDBPyConnection, item: SourceInput, path: Path, encoding: str
+    ) -> tuple[StagedInput, list[str]]:
         header, delimiter = self._header(item, path, encoding)
         typed = {name: "VARCHAR" for name in header}
         selected: list[exp.Expr] = []
@@ -85,8 +92,6 @@ class CsvReader(SourceReader):
                 raise ConnectorError(missing_column(self.name, Path(item.label).name, source, header))
             typed[source] = read_type(column)
             selected.append(exp.alias_(sql.column(source), exp.to_identifier(target, quoted=True)))
-        rejects_table = f"{staging_table}_errors"
-        rejects_scan = f"{staging_table}_scans"
         options = self._dialect(encoding) | {
             "delim": delimiter,
             "auto_detect": False,
@@ -94,32 +99,31 @@ class CsvReader(SourceReader):
             "header": False,
             "skip": self.spec.skip_rows + 1 + self.spec.header_rows_after,
             "columns": typed,
-            "store_rejects": True,
-            "rejects_table": rejects_table,
-            "rejects_scan": rejects_scan,
         }
-        reader = exp.ReadCSV(this=exp.Literal.string(str(path)), expressions=sql.named_args(options))
-        create = exp.Create(
-            this=sql.table(staging_table),
-            kind="TABLE",
-            expression=exp.select(*selected).from_(reader),
-            properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-        )
-        try:
-            con.execute(sql.to_sql(create))
-        except duckdb.Error as err:
-            raise ConnectorError(self._read_failure(item, err)) from err
-        loaded = _count(con, staging_table)
-        rejects = self._scrubbed(_raw_rejects(con, rejects_table), header, delimiter)
-        con.execute(sql.drop_table(rejects_table))
-        con.execute(sql.drop_table(rejects_scan))
-        rejected_lines = {reject.line for reject in rejects}
-        return StagedInput(
-            staging_table=staging_table,
-            rows_read=loaded + len(rejected_lines),
+        # Both scans keep the same rows. The one the loader writes from, which reads every column,
+        # also records what the reader refused (store_rejects keeps the good rows too): once.
+        rejects_table, rejects_scan = f"{REJECTS_PREFIX}_errors", f"{REJECTS_PREFIX}_scans"
+        recording = options | {"store_rejects": True, "rejects_table": rejects_table, "rejects_scan": rejects_scan}
+
+        def scan(read_options: dict[str, sql.Value]) -> exp.Expr:
+            reader = exp.ReadCSV(this=exp.Literal.string(str(path)), expressions=sql.named_args(read_options))
+            return exp.select(*[s.copy() for s in selected]).from_(reader).subquery("_csv")
+
+        def reader_rejects() -> list[RawReject]:
+            return self._scrubbed(_raw_rejects(con, rejects_table), header, delimiter)
+
+        staged = StagedInput(
+            relation=scan(recording),
+            check_relation=scan(options | {"ignore_errors": True}),
+            check_on_any_connection=True,
+            # A streaming window: DuckDB reads the file in one thread for it, so rows are numbered in
+            # file order. A parallel scan's order (even the rowids a CTAS gives) was seen to differ.
+            ordinal=convert.parse("row_number() OVER () - 1"),
             first_data_line=self.spec.skip_rows + 2 + self.spec.header_rows_after,
-            rejects=rejects,
+            reader_rejects=reader_rejects,
+            read_failure=lambda err: self._read_failure(item, err),
         )
+        return staged, [rejects_table, rejects_scan]
 
     def _dialect(self, encoding: str) -> dict[str, sql.Value]:
         spec = self.spec
@@ -251,11 +255,6 @@ def _unique(names: list[str]) -> list[str]:
         seen.add(unique)
         result.append(unique)
     return result
-
-
-def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
-    rows = con.execute(sql.to_sql(exp.select("count(*)").from_(sql.table(table)))).fetchall()
-    return int(rows[0][0])
 
 
 def _raw_rejects(con: duckdb.DuckDBPyConnection, rejects_table: str) -> list[RawReject]:

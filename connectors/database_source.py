@@ -19,9 +19,9 @@ from pydantic import Field, model_validator
 from sqlglot import exp
 
 from connectors import sql
-from connectors.base import SourceBase, SourceInput, SourceReader, StagedInput
+from connectors.base import SourceBase, SourceInput, StagedInput
 from connectors.files import missing_column
-from connectors.staging import stage_scan
+from connectors.staging import StagingTableReader, stage_scan
 from core.errors import ConnectorError, Problem
 
 FETCHED = "_cx_fetched"
@@ -49,7 +49,7 @@ class DatabaseSourceBase(SourceBase):
         return self
 
 
-class DatabaseReader(SourceReader):
+class DatabaseReader(StagingTableReader):
     """Reads a database source through an ADBC connection that returns Arrow."""
 
     spec: DatabaseSourceBase

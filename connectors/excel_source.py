@@ -17,9 +17,9 @@ import pyarrow as pa
 from pydantic import Field
 
 from connectors import sql
-from connectors.base import SourceInput, SourceReader, StagedInput
+from connectors.base import SourceInput, StagedInput
 from connectors.files import FileSourceBase, matching_files
-from connectors.staging import stage_scan
+from connectors.staging import StagingTableReader, stage_scan
 from core.errors import ConnectorError, Problem
 
 ARROW_VIEW = "_cx_excel"
@@ -33,7 +33,7 @@ class ExcelSourceSpec(FileSourceBase):
     sheet: str | None = Field(default=None, description="Sheet to read; the first sheet when unset.")
 
 
-class ExcelReader(SourceReader):
+class ExcelReader(StagingTableReader):
     spec: ExcelSourceSpec
 
     def inputs(self) -> list[SourceInput]:

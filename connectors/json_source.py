@@ -12,9 +12,9 @@ from typing import Literal
 import duckdb
 from pydantic import Field
 
-from connectors.base import SourceInput, SourceReader, StagedInput
+from connectors.base import SourceInput, StagedInput
 from connectors.files import FileSourceBase, matching_files
-from connectors.staging import scan_columns, stage_scan, table_function
+from connectors.staging import StagingTableReader, scan_columns, stage_scan, table_function
 from core.errors import ConnectorError, Problem
 
 
@@ -27,7 +27,7 @@ class JsonSourceSpec(FileSourceBase):
     )
 
 
-class JsonReader(SourceReader):
+class JsonReader(StagingTableReader):
     spec: JsonSourceSpec
 
     def inputs(self) -> list[SourceInput]:

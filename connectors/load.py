@@ -1,10 +1,11 @@
 """Load one source into its table: idempotent per file, every row accounted for, all or nothing.
 
 For each input file the loader compares its checksum with the one loaded before: an unchanged
-file is skipped, a changed one replaces its earlier rows, a new one is added. The reader parses the
-file into a staging table; the loader applies the column checks, moves refused rows to
-`meta.rejects` with file, line and reason, inserts the rest with lineage columns, and writes one
-row to `meta.loads`. The whole source is one transaction: a failure leaves its previous rows.
+file is skipped, a changed one replaces its earlier rows, a new one is added. The reader hands over
+each input as a relation (a scan of a CSV file, or a staging table); the loader reads it twice:
+one INSERT writes the rows that pass the column checks, converted once, with lineage columns;
+one query finds the refused rows, which go to `meta.rejects` with file, line and reason. Then
+one row goes to `meta.loads`. The whole source is one transaction: a failure leaves its previous rows.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,9 +25,11 @@ import pyarrow as pa
 from sqlglot import exp
 
 from connectors import convert, pseudonymise, sql
-from connectors.base import SourceBase, StagedInput
+from connectors.alongside import LoadSession, reading_alongside
+from connectors.base import RawReject, SourceBase, StagedInput
 from connectors.files import same_content
 from connectors.registry import reader_for
+from connectors.staging import LINE_COLUMN
 from core.ddl import comment_on
 from core.errors import ConnectorError, Problem
 
@@ -36,7 +40,9 @@ LINEAGE_COMMENTS = {
     "_file": "File (or database table) the row was read from.",
     "_load_id": "Load that wrote the row; see meta.loads.",
 }
-STAGING = "_staging"
+KEYED_TABLE = "_keyed"
+ORDINAL = "_ordinal"
+REASON = "_reason"
 SETTINGS_MARK = "|settings:"
 
 ProgressFn = Callable[[str], None]
@@ -109,8 +115,9 @@ def load_source(
     clock = time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"SET TimeZone = {_string(spec.timezone or default_timezone)}")
-        _load_files(con, name, spec, root, result, progress)
+        timezone = spec.timezone or default_timezone
+        con.execute(f"SET TimeZone = {_string(timezone)}")
+        _load_files(con, name, spec, root, result, progress, timezone=timezone)
         result.seconds = time.perf_counter() - clock
         _log_load(con, spec, result, started)
         con.execute("COMMIT")
@@ -145,12 +152,16 @@ def _load_files(
     root: Path,
     result: LoadResult,
     progress: ProgressFn | None,
+    *,
+    timezone: str,
 ) -> None:
     reader = reader_for(name, spec, root)
     inputs = reader.inputs()
     _ensure_table(con, name, spec)
-    if spec.pseudonymise:
-        pseudonymise.create_macro(con, pseudonymise.key_for(name, spec, root))
+    key = pseudonymise.key_for(name, spec, root) if spec.pseudonymise else None
+    if key is not None:
+        pseudonymise.create_macro(con, key)
+    session = LoadSession(timezone, key)
     loaded_before = _loaded_checksums(con, name)
     settings = spec_fingerprint(spec)
     for index, item in enumerate(inputs, start=1):
@@ -171,12 +182,11 @@ def _load_files(
         incremental = reader.incremental and same_settings
         if stored is not None and not incremental:
             _forget_file(con, name, spec.table, item.label)
-        staged = reader.stage(con, item, STAGING)
         action = "loaded" if stored is None else ("updated" if incremental else "replaced")
-        file_load = FileLoad(item.label, checksum, action, rows_read=staged.rows_read)
-        _accept_staged(con, name, spec, staged, file_load, result.load_id, incremental=incremental)
+        file_load = FileLoad(item.label, checksum, action)
+        with reader.staged(con, item) as staged:
+            _accept_staged(con, name, spec, staged, file_load, result.load_id, session=session, incremental=incremental)
         result.files.append(file_load)
-        con.execute(sql.drop_table(STAGING))
         if progress is not None:
             seconds = time.perf_counter() - file_clock
             rate = file_load.rows_read / seconds if seconds > 0 else 0.0
@@ -202,25 +212,50 @@ def _accept_staged(
     file_load: FileLoad,
     load_id: str,
     *,
+    session: LoadSession,
     incremental: bool,
 ) -> None:
-    """Convert, check and de-duplicate the staged rows; refuse the failures; insert the rest."""
+    """Write the rows that pass the column checks, each converted once; record the others as rejects.
+
+    Two reads of the input: one INSERT of the rows that pass (which also collects the reader's
+    own rejects), and one query for the refused rows, with their reasons and original values,
+    run alongside the INSERT on a second connection when the input allows. Neither copies the input.
+    """
     file = file_load.file
-    values, reason = _converted(con, spec)
-    refused = _refuse(con, spec, staged, values, reason)
-    rejects = [(load_id, name, spec.table, file, r.line, r.column, r.reason, r.original) for r in staged.rejects]
+    try:
+        values, reason = _converted(con, spec, staged)
+        duplicates = _has_duplicate_keys(con, spec, staged, values)
+        lineage = {"_source": name, "_file": file, "_load_id": load_id}
+        selected = [exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in values.items()]
+        selected += [exp.alias_(exp.Literal.string(value), key) for key, value in lineage.items()]
+        accepted = _passing(spec, staged, values, reason, duplicates=duplicates).select(*selected, append=False)
+        query = _refused_query(spec, staged, values, reason, duplicates=duplicates)
+        write = (
+            partial(_upsert, con, name, spec, accepted) if spec.primary_key else partial(_insert, con, spec, accepted)
+        )
+        if query is None:
+            loaded, found = write(), []
+        elif staged.check_on_any_connection:
+            with reading_alongside(con, session, sql.to_sql(query)) as pending:
+                loaded = write()
+            found = pending.result()
+        else:
+            loaded = write()
+            found = con.execute(sql.to_sql(query)).fetchall()
+        reader_rejects = staged.reader_rejects()
+        refused = [
+            (int(ordinal), int(line_no) if line_no is not None else None, str(why), str(original))
+            for ordinal, line_no, why, original in found
+        ]
+    except duckdb.Error as err:
+        if staged.read_failure is None:
+            raise
+        raise ConnectorError(staged.read_failure(err)) from err
+    rejects = [(load_id, name, spec.table, file, r.line, r.column, r.reason, r.original) for r in reader_rejects]
     rejects += [
-        (load_id, name, spec.table, file, line, column, why, original) for line, column, why, original in refused
+        (load_id, name, spec.table, file, line, column, why, original)
+        for line, column, why, original in _with_lines(refused, staged, reader_rejects)
     ]
-    lineage = {"_source": name, "_file": file, "_load_id": load_id}
-    selected = [exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in values.items()]
-    selected += [exp.alias_(exp.Literal.string(value), key) for key, value in lineage.items()]
-    accepted = exp.select(*selected).from_(sql.table(STAGING))
-    if spec.primary_key:
-        _upsert(con, name, spec, accepted)
-    else:
-        con.execute(sql.to_sql(exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)))
-    loaded = _scalar(con, exp.select("count(*)").from_(sql.table(STAGING)))
     if rejects:
         _insert_rejects(con, rejects)
     if incremental:
@@ -229,13 +264,18 @@ def _accept_staged(
         "INSERT INTO meta.files VALUES (?, ?, ?, ?, ?)",
         [name, file, file_load.checksum, load_id, _rows_of(con, name, spec.table, file)],
     )
+    # a line the reader refused counts once, however many of its fields were wrong
+    file_load.rows_read = loaded + len(refused) + len({r.line for r in reader_rejects})
     file_load.rows_loaded = loaded
-    file_load.rows_rejected = staged.rows_read - loaded
+    file_load.rows_rejected = file_load.rows_read - loaded
 
 
-def _converted(con: duckdb.DuckDBPyConnection, spec: SourceBase) -> tuple[dict[str, exp.Expr], exp.Expr]:
-    """Each target column as an expression on the staging table, and why a row is refused."""
-    staged_types = {str(row[0]): str(row[1]) for row in con.execute(f"DESCRIBE {STAGING}").fetchall()}
+def _converted(
+    con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput
+) -> tuple[dict[str, exp.Expr], exp.Expr]:
+    """Each target column as an expression on the input's columns, and why a row is refused."""
+    describe = exp.select("*").from_(staged.check_scan()).limit(0)
+    staged_types = {str(row[0]): str(row[1]) for row in con.execute("DESCRIBE " + sql.to_sql(describe)).fetchall()}
     values: dict[str, exp.Expr] = {}
     reasons: list[exp.Expr] = []
     key = set(spec.primary_key or ())
@@ -248,42 +288,87 @@ def _converted(con: duckdb.DuckDBPyConnection, spec: SourceBase) -> tuple[dict[s
     return values, convert.joined(reasons)
 
 
-def _refuse(
-    con: duckdb.DuckDBPyConnection,
+def _has_duplicate_keys(
+    con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput, values: dict[str, exp.Expr]
+) -> bool:
+    """Whether two rows may share a primary key: a cheap aggregate on the key columns alone.
+
+    Only then does the loader number the rows and look for the last copy of each key; rows
+    refused for another reason may still be among those found here, which the window then sorts out.
+    """
+    if not spec.primary_key:
+        return False
+    keys = [values[k].copy() for k in spec.primary_key]
+    repeated = (
+        exp.select("1")
+        .from_(staged.check_scan())
+        .where(exp.and_(*[exp.Not(this=exp.Is(this=key.copy(), expression=exp.null())) for key in keys]))
+        .group_by(*keys)
+        .having("count(*) > 1")
+        .limit(1)
+    )
+    return bool(con.execute(sql.to_sql(repeated)).fetchall())
+
+
+def _numbered(scan: exp.Expr, staged: StagedInput, reason: exp.Expr) -> exp.Select:
+    """The rows of `scan` with their ordinal (`_ordinal`) and why each is refused (`_reason`)."""
+    extra = [exp.alias_(staged.ordinal.copy(), ORDINAL), exp.alias_(reason.copy(), REASON)]
+    return exp.select(exp.Star(), *extra).from_(scan)
+
+
+def _replaced(spec: SourceBase, values: dict[str, exp.Expr]) -> exp.Expr:
+    """The ordinal of the last row that passes with this row's key: earlier copies are replaced."""
+    later = convert.parse(f"max({ORDINAL}) FILTER (WHERE {REASON} = '') OVER ()")
+    for window in later.find_all(exp.Window):
+        window.set("partition_by", [values[k].copy() for k in spec.primary_key or ()])
+    return later
+
+
+def _passing(
+    spec: SourceBase, staged: StagedInput, values: dict[str, exp.Expr], reason: exp.Expr, *, duplicates: bool
+) -> exp.Select:
+    """FROM and WHERE of the rows that are written (select list left to the caller)."""
+    if not duplicates:
+        return exp.select("*").from_(staged.scan()).where(exp.EQ(this=reason.copy(), expression=exp.Literal.string("")))
+    # the last valid row of each key wins: an unordered partition max, no sort by key and ordinal
+    numbered = _numbered(staged.scan(), staged, reason).subquery("_input")
+    return (
+        exp.select("*")
+        .from_(numbered)
+        .where(exp.EQ(this=exp.column(REASON), expression=exp.Literal.string("")))
+        .qualify(exp.EQ(this=exp.column(ORDINAL), expression=_replaced(spec, values)))
+    )
+
+
+def _refused_query(
     spec: SourceBase,
     staged: StagedInput,
     values: dict[str, exp.Expr],
     reason: exp.Expr,
-) -> list[tuple[int | None, str | None, str, str]]:
-    """Remove failing rows (and rows a later row with the same key replaces) from staging.
+    *,
+    duplicates: bool,
+) -> exp.Select | None:
+    """(ordinal, line or NULL, reason, original) of each refused row, in input order; None: none can be.
 
-    Returns (line, column, reason, original) of each, the original as JSON with pseudonymised
-    columns already hashed.
+    A row is refused when a check fails, or when a later valid row of the input has its key.
+    The original is JSON with pseudonymised columns already hashed.
     """
-    ordinal = exp.Sub(
-        # rowids of a new table count up from an offset in insertion (= file) order
-        this=exp.column("rowid"),
-        expression=exp.select("min(rowid)").from_(sql.table(STAGING)).subquery(),
-    )
-    line = exp.column("_line") if staged.has_line_column else exp.null()
-    why = reason
-    if spec.primary_key:
-        # the last valid row of each key wins: an unordered partition max, no sort by key and rowid
-        later = convert.parse("max(rowid) FILTER (WHERE __reason = '') OVER (PARTITION BY __key)")
-        later = later.transform(
-            lambda node: reason.copy() if isinstance(node, exp.Column) and node.name == "__reason" else node
-        )
-        partition = [values[k].copy() for k in spec.primary_key]
-        for window in later.find_all(exp.Window):
-            window.set("partition_by", partition)
-        duplicate = f"duplicate primary key ({', '.join(spec.primary_key)}): a later row of this input replaces it"
-        why = exp.Case(
-            ifs=[exp.If(this=exp.GT(this=later, expression=exp.column("rowid")), true=exp.Literal.string(duplicate))],
-            default=reason.copy(),
+    if not duplicates and reason == exp.Literal.string(""):
+        return None  # no checks: nothing to refuse, and no need to read the input again
+    why: exp.Expr = exp.column(REASON)
+    if duplicates:
+        duplicate = (
+            f"duplicate primary key ({', '.join(spec.primary_key or ())}): a later row of this input replaces it"
         )
         why = exp.Case(
-            ifs=[exp.If(this=exp.NEQ(this=reason.copy(), expression=exp.Literal.string("")), true=reason.copy())],
-            default=why,
+            ifs=[
+                exp.If(this=exp.NEQ(this=exp.column(REASON), expression=exp.Literal.string("")), true=why),
+                exp.If(
+                    this=exp.GT(this=_replaced(spec, values), expression=exp.column(ORDINAL)),
+                    true=exp.Literal.string(duplicate),
+                ),
+            ],
+            default=exp.Literal.string(""),
         )
     original = exp.func(
         "to_json",
@@ -299,49 +384,40 @@ def _refuse(
             ]
         ),
     )
+    line = exp.column(LINE_COLUMN) if staged.has_line_column else exp.null()
     flagged = exp.select(
-        exp.alias_(exp.column("rowid"), "_rowid"),
-        exp.alias_(ordinal, "_ordinal"),
+        exp.column(ORDINAL),
         exp.alias_(line, "_line_no"),
         exp.alias_(why, "_why"),
         exp.alias_(exp.cast(original, "VARCHAR"), "_original"),
-    ).from_(sql.table(STAGING))
-    refused_table = f"{STAGING}_refused"
-    query = exp.select("*").from_(flagged.subquery("f")).where("_why <> ''")
-    con.execute(
-        sql.to_sql(
-            exp.Create(
-                this=sql.table(refused_table),
-                kind="TABLE",
-                expression=query,
-                replace=True,
-                properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
-            )
-        )
-    )
-    rows = con.execute(f"SELECT _ordinal, _line_no, _why, _original FROM {refused_table} ORDER BY _ordinal").fetchall()
-    con.execute(f"DELETE FROM {STAGING} WHERE rowid IN (SELECT _rowid FROM {refused_table})")
-    con.execute(sql.drop_table(refused_table))
-    if not rows:
+    ).from_(_numbered(staged.check_scan(), staged, reason).subquery("_input"))
+    return exp.select("*").from_(flagged.subquery("f")).where("_why <> ''").order_by(ORDINAL)
+
+
+def _with_lines(
+    refused: list[tuple[int, int | None, str, str]], staged: StagedInput, reader_rejects: list[RawReject]
+) -> list[tuple[int | None, str | None, str, str]]:
+    """(line, column, reason, original) of each refused row: its line in the file, the column to blame."""
+    if not refused:
         return []
     if staged.has_line_column:
-        lines: list[int | None] = [int(row[1]) if row[1] is not None else None for row in rows]
+        lines: list[int | None] = [line_no for _, line_no, _, _ in refused]
     else:
-        reader_lines = sorted({r.line for r in staged.rejects if r.line is not None})
-        lines = list(accepted_lines([int(row[0]) for row in rows], reader_lines, staged.first_data_line))
+        reader_lines = sorted({r.line for r in reader_rejects if r.line is not None})
+        lines = list(accepted_lines([ordinal for ordinal, _, _, _ in refused], reader_lines, staged.first_data_line))
     return [
-        (
-            line_no,
-            str(why_text).split(":", 1)[0] if not str(why_text).startswith("duplicate") else None,
-            str(why_text),
-            original,
-        )
-        for (_, _, why_text, original), line_no in zip(rows, lines, strict=True)
+        (line_no, why.split(":", 1)[0] if not why.startswith("duplicate") else None, why, original)
+        for (_, _, why, original), line_no in zip(refused, lines, strict=True)
     ]
 
 
-def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepted: exp.Select) -> None:
-    """Replace this source's rows that have the same primary key, then insert."""
+def _insert(con: duckdb.DuckDBPyConnection, spec: SourceBase, accepted: exp.Select) -> int:
+    insert = exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)
+    return _scalar(con, insert)
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepted: exp.Select) -> int:
+    """Replace this source's rows that have the same primary key, then insert; return how many."""
     target_rows = (
         exp.select("1")
         .from_(sql.table(spec.table, RAW_SCHEMA))
@@ -349,9 +425,8 @@ def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepte
     )
     if not con.execute(sql.to_sql(target_rows.limit(1))).fetchall():
         # nothing of this source to replace (a first or full load): insert without the keyed copy
-        con.execute(sql.to_sql(exp.Insert(this=sql.table(spec.table, RAW_SCHEMA), expression=accepted, by_name=True)))
-        return
-    keyed = f"{STAGING}_keyed"
+        return _insert(con, spec, accepted)
+    keyed = KEYED_TABLE
     con.execute(
         sql.to_sql(
             exp.Create(
@@ -379,8 +454,9 @@ def _upsert(con: duckdb.DuckDBPyConnection, name: str, spec: SourceBase, accepte
         )
     )
     con.execute(sql.to_sql(delete))
-    con.execute(f"INSERT INTO {RAW_SCHEMA}.{spec.table} BY NAME SELECT * FROM {keyed}")
+    loaded = _insert(con, spec, exp.select("*").from_(sql.table(keyed)))
     con.execute(sql.drop_table(keyed))
+    return loaded
 
 
 def _insert_rejects(con: duckdb.DuckDBPyConnection, rejects: list[tuple[Any, ...]]) -> None:

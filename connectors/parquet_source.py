@@ -7,9 +7,9 @@ from typing import Literal
 
 import duckdb
 
-from connectors.base import SourceInput, SourceReader, StagedInput
+from connectors.base import SourceInput, StagedInput
 from connectors.files import FileSourceBase, matching_files
-from connectors.staging import scan_columns, stage_scan, table_function
+from connectors.staging import StagingTableReader, scan_columns, stage_scan, table_function
 from core.errors import ConnectorError, Problem
 
 
@@ -19,7 +19,7 @@ class ParquetSourceSpec(FileSourceBase):
     type: Literal["parquet"]
 
 
-class ParquetReader(SourceReader):
+class ParquetReader(StagingTableReader):
     spec: ParquetSourceSpec
 
     def inputs(self) -> list[SourceInput]:

@@ -2,23 +2,59 @@
 
 The reader names what to scan (a table function such as read_parquet, or an Arrow table or
 stream it registered) and the columns it has; this selects the mapped columns under their target
-names into the staging table. Conversion to the declared types is the loader's job, so a value
-that does not convert is a reject with its row number, never a failed load.
+names into a TEMP staging table, which the loader then reads (once to write, once for rejects)
+and which is dropped when the input is done. Conversion to the declared types is the loader's
+job, so a value that does not convert is a reject with its row number, never a failed load.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from abc import abstractmethod
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 
 import duckdb
 from sqlglot import exp
 
 from connectors import sql
-from connectors.base import SourceBase, StagedInput
+from connectors.base import SourceBase, SourceInput, SourceReader, StagedInput
 from connectors.files import missing_column
 from core.errors import ConnectorError
 
 LINE_COLUMN = "_line"
+STAGING_TABLE = "_staging"
+
+
+class StagingTableReader(SourceReader):
+    """A reader that copies each input into a TEMP staging table, dropped once it is loaded.
+
+    For inputs whose copy is cheap next to reading them (database fetches, Parquet, JSON, Excel).
+    """
+
+    @contextmanager
+    def staged(self, con: duckdb.DuckDBPyConnection, item: SourceInput) -> Iterator[StagedInput]:
+        yield self.stage(con, item, STAGING_TABLE)
+        # not on failure: the load's transaction is rolled back, and the table with it
+        con.execute(sql.drop_table(STAGING_TABLE))
+
+    @abstractmethod
+    def stage(self, con: duckdb.DuckDBPyConnection, item: SourceInput, staging_table: str) -> StagedInput:
+        """Read `item` into `staging_table`, whose columns are the target column names."""
+
+
+def table_input(staging_table: str, *, first_line: int = 1, has_line_column: bool = False) -> StagedInput:
+    """A staging table as the loader's input, its rows numbered in insertion (= input) order."""
+    ordinal = exp.Sub(
+        # rowids of a new table count up from an offset in insertion order
+        this=exp.column("rowid"),
+        expression=exp.select("min(rowid)").from_(sql.table(staging_table)).subquery(),
+    )
+    return StagedInput(
+        relation=sql.table(staging_table),
+        ordinal=ordinal,
+        first_data_line=first_line,
+        has_line_column=has_line_column,
+    )
 
 
 def stage_scan(
@@ -54,13 +90,7 @@ def stage_scan(
         properties=exp.Properties(expressions=[exp.TemporaryProperty()]),
     )
     con.execute(sql.to_sql(create))
-    rows = con.execute(sql.to_sql(exp.select("count(*)").from_(sql.table(staging_table)))).fetchall()
-    return StagedInput(
-        staging_table=staging_table,
-        rows_read=int(rows[0][0]),
-        first_data_line=first_line,
-        has_line_column=line_column is not None,
-    )
+    return table_input(staging_table, first_line=first_line, has_line_column=line_column is not None)
 
 
 def scan_columns(con: duckdb.DuckDBPyConnection, scan: exp.Expr) -> list[str]:
