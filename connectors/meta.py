@@ -66,8 +66,9 @@ TABLES: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
             "file": ("VARCHAR", "Input file, relative to config.yaml."),
             "checksum": (
                 "VARCHAR",
-                "What was loaded: the file's BLAKE2b checksum (or, for a database, a hash of the rows read or the "
-                "cursor's high-water mark), then |settings: and a hash of the source's settings.",
+                "What was loaded: the file's BLAKE2b checksum with its stat as a hint (~size.mtime.ctime.inode; "
+                "a file at rest with the same stat is not read again), or, for a database, a hash of the rows "
+                "read or the cursor's high-water mark; then |settings: and a hash of the source's settings.",
             ),
             "load_id": ("VARCHAR", "The load that brought it in."),
             "rows_loaded": ("BIGINT", "Rows of this file in the target table."),
