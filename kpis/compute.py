@@ -111,9 +111,20 @@ def compute_all(
             kept = _stored_rows(con, definition.name)
             run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
             continue
-        counts, since = _counts(con, compiled, identity, schema, periods, loads, force=force)
-        values = compute_values(con, compiled, refresh_id, counts)
-        _store(con, compiled, values, refresh_id, inputs)
+        # one transaction per KPI: a query that fails when it runs (a filter that cannot convert a
+        # value, a query that runs out of memory) leaves that KPI's last good rows and counts
+        con.execute("BEGIN TRANSACTION")
+        try:
+            counts, since = _counts(con, compiled, identity, schema, periods, loads, force=force)
+            values = compute_values(con, compiled, refresh_id, counts)
+            _store(con, compiled, values, refresh_id, inputs)
+            con.execute("COMMIT")
+        except duckdb.Error as err:
+            con.execute("ROLLBACK")
+            problem = _runtime_problem(definition, err)
+            _mark_broken(con, definition.name, [problem], refresh_id)
+            run.outcomes.append(KpiOutcome(definition.name, problems=(problem,)))
+            continue
         run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started, since=since))
     known = [d.name for d in catalog.definitions] + list(broken)
     for table in ("kpi_values", "catalog", "loop_backlog"):
@@ -121,6 +132,16 @@ def compute_all(
     state.forget_all_but(con, [d.name for d in catalog.definitions])
     con.execute("SET TimeZone = 'UTC'")
     return run
+
+
+def _runtime_problem(definition: KpiDefinition, err: duckdb.Error) -> Problem:
+    """A KPI whose query compiled but failed when it ran: most often a filter that fails on some value."""
+    key = ("filter",) if getattr(definition.spec, "filter", None) else ("name",)
+    return definition.problem(
+        key,
+        f"DuckDB could not compute it: {str(err).splitlines()[0]}",
+        f"its last good values are kept; see the query with `python cli.py show-sql {definition.name}`",
+    )
 
 
 def _tables_read(compiled: CompiledKpi) -> set[str]:

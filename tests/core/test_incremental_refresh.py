@@ -239,3 +239,25 @@ def test_compute_and_full_recompute_everything(project: Project) -> None:
     assert kept(refresh(project.config(), load=False)) == set()
     full = refresh(project.config(), full=True)
     assert kept(full) == set() and full.wins == "rebuilt"
+
+
+def test_a_kpi_whose_query_fails_when_it_runs_keeps_its_last_good_rows(project: Project) -> None:
+    """A filter that compiles but cannot convert some value: that KPI fails alone, the rest refresh."""
+    before = kpi_tables(project.config())["kpi_values"]
+    csat = project.kpis / "csat.yaml"
+    good = csat.read_text(encoding="utf-8")
+    csat.write_text(good + "filter: CAST(channel AS INTEGER) > 0\n", encoding="utf-8")
+    project.write_survey("new_day.csv", project.later)
+    report = refresh(project.config())
+    [failed] = report.kpis.failed
+    assert failed.name == "csat" and "could not compute it: Conversion Error" in str(failed.problems[0])
+    assert failed.problems[0].line == len(good.splitlines()) + 1  # points at the filter
+    assert {o.name for o in report.kpis.outcomes if o.ok and not o.kept} == SURVEY_KPIS - {"csat"}
+    after = kpi_tables(project.config())["kpi_values"]
+    pd.testing.assert_frame_equal(
+        after[after["kpi"] == "csat"].reset_index(drop=True), before[before["kpi"] == "csat"].reset_index(drop=True)
+    )
+    csat.write_text(good, encoding="utf-8")
+    fixed = refresh(project.config())
+    assert aggregated_from(fixed) == {"csat": None}  # its kept counts were dropped with the error
+    assert_same_as_full_refresh(project, project.config())
