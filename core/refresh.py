@@ -102,7 +102,7 @@ def refresh(
         force = full or not load
         report.kpis = compute_all(con, catalog, periods, report.refresh_id, force=force)
         if config.spec.voice is not None:
-            report.wins = refresh_wins(con, config.spec.voice, report.refresh_id, force=force)
+            report.wins = refresh_wins(con, config.spec.voice, report.refresh_id, timezone=config.timezone, force=force)
         report.seconds = time.perf_counter() - clock
         con.execute(
             "INSERT INTO meta.refreshes VALUES (?, ?, now(), ?, ?, ?)",

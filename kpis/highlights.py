@@ -76,13 +76,31 @@ class VoiceSpec(Spec):
 
 
 def refresh_wins(
-    con: duckdb.DuckDBPyConnection, voice: VoiceSpec, refresh_id: str, *, force: bool = False
+    con: duckdb.DuckDBPyConnection,
+    voice: VoiceSpec,
+    refresh_id: str,
+    *,
+    timezone: str = "UTC",
+    force: bool = False,
 ) -> WinsUpdate:
-    """Bring `kpi.wins` up to date when its inputs changed since it was last built (or when `force`)."""
+    """Bring `kpi.wins` up to date when its inputs changed since it was last built (or when `force`).
+
+    Praise is ranked within the months of `timezone`, the reporting time zone the pages use.
+    """
+    con.execute("SET TimeZone = ?", [timezone])
+    try:
+        return _refresh_wins(con, voice, refresh_id, timezone, force=force)
+    finally:
+        con.execute("SET TimeZone = 'UTC'")
+
+
+def _refresh_wins(
+    con: duckdb.DuckDBPyConnection, voice: VoiceSpec, refresh_id: str, timezone: str, *, force: bool
+) -> WinsUpdate:
     _ensure_inputs_table(con)
     schema = raw_schema(con)
     versions = TableVersions(con, schema)
-    settings = voice.model_dump(mode="json")
+    settings = {**voice.model_dump(mode="json"), "timezone": timezone}
     cases = [voice.cases.table] if voice.cases is not None else []
     inputs = versions.fingerprint([voice.table, *cases], settings)
     unchanged_settings = versions.fingerprint(cases, settings, dict(schema.get(voice.table, {})))

@@ -196,3 +196,18 @@ def _all_wins(con: duckdb.DuckDBPyConnection) -> list[tuple[object, ...]]:
         "strftime(before_at, '%Y-%m-%d'), before_score, before_comment, loop_closed, CAST(filters AS VARCHAR) "
         "FROM kpi.wins ORDER BY ALL"
     ).fetchall()
+
+
+def test_praise_is_ranked_within_the_months_of_the_reporting_time_zone(con: duckdb.DuckDBPyConnection) -> None:
+    """23:30 UTC on 31 March is 00:30 on 1 April in London: that answer competes with April's praise."""
+    con.execute("ALTER TABLE raw.feedback ADD COLUMN _load_id VARCHAR DEFAULT 'load-1'")
+    con.execute("ALTER TABLE raw.cases ADD COLUMN _load_id VARCHAR DEFAULT 'load-1'")
+    answer(con, "2025-03-31 23:30:00+00", "late", 9, LONG)
+    for day in range(1, PRAISE_PER_MONTH + 1):
+        answer(con, f"2025-04-{day:02d} 12:00:00+00", f"A{day}", 10, LONG + " and more" * day)
+    assert refresh_wins(con, VOICE, "london", timezone="Europe/London") == "rebuilt"
+    praised = {row[0] for row in con.execute("SELECT customer_id FROM kpi.wins WHERE kind = 'praise'").fetchall()}
+    assert "late" not in praised and len(praised) == PRAISE_PER_MONTH  # April's 25 tens rank above it
+    assert refresh_wins(con, VOICE, "utc", timezone="UTC") == "rebuilt"  # another zone: built again
+    praised = {row[0] for row in con.execute("SELECT customer_id FROM kpi.wins WHERE kind = 'praise'").fetchall()}
+    assert "late" in praised  # alone in March in UTC
