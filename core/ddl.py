@@ -33,6 +33,29 @@ def create_documented_table(
         comment_on(con, "COLUMN", f"{schema}.{table}.{column}", text)
 
 
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    """Whether a table exists: a database built by an older version may lack a newer one."""
+    found = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
+    ).fetchall()  # every row read: DuckDB 2.0 refuses the next statement while a result is unfinished
+    return bool(found[0][0])
+
+
+def column_names(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """The table's columns in order (none when there is no such table)."""
+    rows = con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
+        [schema, table],
+    ).fetchall()
+    return [str(name) for (name,) in rows]
+
+
+def has_other_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: Columns) -> bool:
+    """Whether the table exists with other columns than `columns` (written by an older version)."""
+    existing = column_names(con, schema, table)
+    return bool(existing) and existing != list(columns)
+
+
 def comment_on(con: duckdb.DuckDBPyConnection, kind: str, dotted_name: str, text: str) -> None:
     """COMMENT ON <kind> <name> IS '<text>', with the text quoted as a literal."""
     name = ".".join(exp.to_identifier(part).sql("duckdb") for part in dotted_name.split("."))

@@ -17,7 +17,7 @@ from typing import Literal
 import duckdb
 from pydantic import Field
 
-from core.ddl import create_documented_table
+from core.ddl import column_names, create_documented_table, has_other_columns, has_table
 from core.spec import Identifier, Spec
 from kpis.compute import raw_schema
 from kpis.inputs import TableVersions
@@ -107,7 +107,7 @@ def _refresh_wins(
     loads = _response_loads(con, voice)
     stored = con.execute("SELECT inputs_fingerprint, settings_fingerprint, response_loads FROM kpi.wins_inputs")
     last = _LastBuild.of(stored.fetchall())
-    if not _has_table(con, "wins"):
+    if not has_table(con, "kpi", "wins"):
         last = None
     if not force and inputs is not None and last is not None and last.inputs == inputs:
         return "kept"
@@ -143,14 +143,7 @@ class _LastBuild:
 
 def _ensure_inputs_table(con: duckdb.DuckDBPyConnection) -> None:
     """Create kpi.wins_inputs; one from an older version with other columns is replaced (wins rebuild)."""
-    columns = [
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'kpi' AND table_name = 'wins_inputs' "
-            "ORDER BY column_index"
-        ).fetchall()
-    ]
-    if columns and columns != list(INPUTS_COLUMNS):
+    if has_other_columns(con, "kpi", "wins_inputs", INPUTS_COLUMNS):
         con.execute("DROP TABLE kpi.wins_inputs")
     create_documented_table(con, "kpi", "wins_inputs", "What kpi.wins was last built from (one row).", INPUTS_COLUMNS)
 
@@ -210,23 +203,11 @@ def _rebuild_for(con: duckdb.DuckDBPyConnection, voice: VoiceSpec, loads: list[s
     return int(rows[0][0]) if rows else 0
 
 
-def _has_table(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = 'kpi' AND table_name = ?", [table]
-    ).fetchall()
-    return bool(found[0][0])
-
-
 def build_wins(con: duckdb.DuckDBPyConnection, voice: VoiceSpec) -> int:
     """Recompute `kpi.wins`; returns the rows written (0 when the voice table is not loaded)."""
     create_documented_table(con, "kpi", "wins", "Praise and recovered customers, for the wins wall.", WINS_COLUMNS)
     con.execute("DELETE FROM kpi.wins")
-    columns = {
-        name
-        for (name,) in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE schema_name = 'raw' AND table_name = ?", [voice.table]
-        ).fetchall()
-    }
+    columns = set(column_names(con, "raw", voice.table))
     needed = {voice.time_column, voice.score, voice.comment, voice.customer, *voice.filters}
     if not needed <= columns:
         return 0

@@ -158,14 +158,6 @@ def wins(
     )
 
 
-def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
-    """Whether a table exists: a database built by an older version may lack a newer one."""
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [schema, table]
-    ).fetchall()  # every row read: DuckDB 2.0 refuses the next statement while a result is unfinished
-    return bool(found[0][0])
-
-
 def _wins_scope(scope: Scope) -> tuple[str, list[object]]:
     if scope.unrestricted:
         return "TRUE", []

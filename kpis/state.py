@@ -29,7 +29,7 @@ import duckdb
 import pandas as pd
 from sqlglot import exp
 
-from core.ddl import comment_on, create_documented_table
+from core.ddl import comment_on, create_documented_table, has_table
 from core.frames import frame
 from kpis.compile import RAW_SCHEMA, CompiledKpi, PeriodSettings, Schema, grain_start, period_start
 from kpis.measures import measure_for
@@ -133,17 +133,10 @@ def first_changed_day(before: dict[str, LoadSummary], now: dict[str, LoadSummary
 def stored(con: duckdb.DuckDBPyConnection, kpi: str) -> Stored | None:
     """What the kept counts of `kpi` were computed from, if they are there."""
     rows = con.execute(f"SELECT definition, loads FROM {SCHEMA}.inputs WHERE kpi = ?", [kpi]).fetchall()
-    if not rows or not _has_counts(con, kpi):
+    if not rows or not has_table(con, SCHEMA, f"counts_{kpi}"):
         return None
     definition, loads = rows[0]
     return Stored(str(definition), json.loads(loads))
-
-
-def _has_counts(con: duckdb.DuckDBPyConnection, kpi: str) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM duckdb_tables() WHERE schema_name = ? AND table_name = ?", [SCHEMA, f"counts_{kpi}"]
-    ).fetchall()
-    return bool(found[0][0])
 
 
 def all_counts(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from core.ddl import comment_on, create_documented_table
+from core.ddl import comment_on, create_documented_table, has_other_columns
 
 SCHEMA = "kpi"
 
@@ -118,15 +118,7 @@ def ensure_kpi_tables(con: duckdb.DuckDBPyConnection) -> None:
         ("catalog", CATALOG_COLUMNS),
         ("loop_backlog", BACKLOG_COLUMNS),
     ):
-        existing = [
-            name
-            for (name,) in con.execute(
-                "SELECT column_name FROM duckdb_columns() "
-                "WHERE schema_name = ? AND table_name = ? ORDER BY column_index",
-                [SCHEMA, table],
-            ).fetchall()
-        ]
-        if existing and existing != list(columns):
+        if has_other_columns(con, SCHEMA, table, columns):
             con.execute(f"DROP VIEW IF EXISTS {SCHEMA}.latest")
             con.execute(f"DROP TABLE {SCHEMA}.{table}")
     create_documented_table(

@@ -18,6 +18,7 @@ from core.access import EVERYTHING, Scope
 from core.annotations import for_kpi, load_annotations
 from core.config import AppConfig, config_path, load_config
 from core.database import data_version, read_only
+from core.ddl import has_table
 from kpis import results
 from kpis.compile import TOTAL_DIMENSION, TOTAL_VALUE
 
@@ -202,7 +203,7 @@ def _wins(
     where: tuple[str, str] | None,
 ) -> pd.DataFrame | None:
     with read_only(Path(database)) as con:
-        if not results.has_table(con, "kpi", "wins"):
+        if not has_table(con, "kpi", "wins"):
             return None
         return results.wins(con, since, until, limit, _scope, where)
 
