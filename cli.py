@@ -129,6 +129,8 @@ def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
             console.print(f"kpi {outcome.name}: unchanged, kept ({outcome.rows:,} values)")
         elif outcome.ok:
             scope = f" (periods from {outcome.since:%Y-%m-%d} aggregated again)" if outcome.since else ""
+            if outcome.shared_with:
+                scope += f" (one scan of its table with {', '.join(outcome.shared_with)})"
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s{scope}")
     wins = {
         "kept": "unchanged, kept",

@@ -43,9 +43,29 @@ class PeriodSettings:
 
 
 @dataclass(frozen=True)
+class Scan:
+    """The part of a KPI's query that reads its one table, for KPIs that may share the scan.
+
+    `rows` selects the rows from the table: a `period_<grain>` column per grain, one column per
+    dimension, and the measure's row values (`row_values`, by alias); `aggregates` are computed
+    over those aliases, per grouping set. `counts_from` turns such aggregates into the KPI's counts.
+    """
+
+    rows: exp.Select
+    grains: tuple[Grain, ...]
+    dimensions: tuple[str, ...]
+    row_values: tuple[str, ...]
+    aggregates: dict[str, exp.Expr]
+
+
+@dataclass(frozen=True)
 class CompiledKpi:
     definition: KpiDefinition
     query: exp.Query
+    # Set when the query is one grouping-sets aggregate over one table's rows (no trailing window):
+    # then kpis.scans may compute it together with other KPIs reading the same rows.
+    scan: Scan | None = None
+    since: date | None = None
 
     @property
     def sql(self) -> str:
@@ -79,19 +99,78 @@ def compile_kpi(
     for part in rows[1:]:
         union = exp.union(union, part, distinct=False)
     aggregates = measure.aggregates(spec)
-    query: exp.Query = exp.select(
-        _grain_label(grains),
-        exp.alias_(_first_non_null([exp.column(f"period_{g}") for g in grains]), "period_start"),
-        *_dimension_labels(spec),
-        *(exp.alias_(aggregate, name) for name, aggregate in aggregates.items()),
-    ).from_(exp.alias_(exp.Subquery(this=union), "kpi_rows"))
-    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=_grouping_sets(spec, grains))]))
+    query: exp.Query = grouped(union, grains, spec.dimensions, aggregates)
+    scan = None
+    if len(rows) == 1 and not spec.window_days:
+        values = tuple(sources[0].columns)
+        scan = Scan(rows[0].copy(), grains, tuple(spec.dimensions), values, aggregates)
     if spec.window_days:
         query = _trailing(query, spec, list(aggregates), periods)
-    query = _finish(query, measure, spec, list(aggregates))
+    return CompiledKpi(definition, counts_from(definition, query, periods, since=since), scan, since)
+
+
+def grouped(
+    rows: exp.Query, grains: tuple[Grain, ...], dimensions: tuple[str, ...], aggregates: Mapping[str, exp.Expr]
+) -> exp.Select:
+    """The aggregates of `rows` per grain's period, and per period and value of each dimension.
+
+    One output row per (grain, period_start, dimension, dimension_value): GROUPING SETS, one scan.
+    """
+    hoisted, computed = _hoisted(aggregates)
+    if computed:
+        rows = exp.select(exp.Star(), *(exp.alias_(e, a, quoted=True) for a, e in computed.items())).from_(
+            exp.alias_(exp.Subquery(this=rows), "kpi_input")
+        )
+    query = exp.select(
+        _grain_label(grains),
+        exp.alias_(_first_non_null([exp.column(f"period_{g}") for g in grains]), "period_start"),
+        *_dimension_labels(dimensions),
+        *(exp.alias_(aggregate, name) for name, aggregate in hoisted.items()),
+    ).from_(exp.alias_(exp.Subquery(this=rows), "kpi_rows"))
+    query.set("group", exp.Group(grouping_sets=[exp.GroupingSets(expressions=_grouping_sets(dimensions, grains))]))
+    return query
+
+
+def _hoisted(aggregates: Mapping[str, exp.Expr]) -> tuple[dict[str, exp.Expr], dict[str, exp.Expr]]:
+    """The aggregates with each FILTER condition and computed SUM argument made a column of the row.
+
+    With GROUPING SETS DuckDB evaluates an aggregate's filter and argument once per grouping set
+    (18 times for three grains by five dimensions and the total); a column is computed once per
+    row. Returns the aggregates and the columns (by alias) they now read.
+    """
+    computed: dict[str, exp.Expr] = {}
+    aliases: dict[str, str] = {}
+
+    def column_for(expression: exp.Expr, kind: str) -> exp.Column:
+        key = expression.sql("duckdb")
+        if key not in aliases:
+            aliases[key] = f"_{kind}_{len(aliases)}"
+            computed[aliases[key]] = expression.copy()
+        return exp.column(aliases[key], quoted=True)
+
+    hoisted: dict[str, exp.Expr] = {}
+    for name, aggregate in aggregates.items():
+        copy = aggregate.copy()
+        for where in list(copy.find_all(exp.Where)):
+            if isinstance(where.parent, exp.Filter) and not isinstance(where.this, exp.Column):
+                where.set("this", column_for(where.this, "filter"))
+        for total in list(copy.find_all(exp.Sum)):
+            if not isinstance(total.this, exp.Column | exp.Literal):
+                total.set("this", column_for(total.this, "summed"))
+        hoisted[name] = copy
+    return hoisted, computed
+
+
+def counts_from(
+    definition: KpiDefinition, aggregated: exp.Query, periods: PeriodSettings, *, since: date | None = None
+) -> exp.Query:
+    """The KPI's counts from a query giving its aggregates per key (its own, or a shared scan's)."""
+    spec = definition.spec
+    measure = measure_for(spec.type)
+    query = _finish(aggregated, measure, spec, list(measure.aggregates(spec)))
     if since is not None:
         query = _periods_from(query, spec.grains, since, periods)
-    return CompiledKpi(definition, query)
+    return query
 
 
 def grain_start(grain: Grain, day: date, periods: PeriodSettings) -> date:
@@ -207,15 +286,15 @@ def _grain_label(grains: tuple[Grain, ...]) -> exp.Expr:
     return exp.alias_(case, "grain")
 
 
-def _dimension_labels(spec: KpiBase) -> list[exp.Expr]:
-    if not spec.dimensions:
+def _dimension_labels(dimensions: tuple[str, ...]) -> list[exp.Expr]:
+    if not dimensions:
         return [
             exp.alias_(exp.Literal.string(TOTAL_DIMENSION), "dimension"),
             exp.alias_(exp.Literal.string(TOTAL_VALUE), "dimension_value"),
         ]
     name = exp.Case()
     value = exp.Case()
-    for dimension in spec.dimensions:
+    for dimension in dimensions:
         text = exp.Coalesce(
             this=exp.cast(exp.column(dimension, quoted=True), "VARCHAR"), expressions=[exp.Literal.string(BLANK_VALUE)]
         )
@@ -226,12 +305,12 @@ def _dimension_labels(spec: KpiBase) -> list[exp.Expr]:
     return [exp.alias_(name, "dimension"), exp.alias_(value, "dimension_value")]
 
 
-def _grouping_sets(spec: KpiBase, grains: tuple[Grain, ...]) -> list[exp.Expr]:
+def _grouping_sets(dimensions: tuple[str, ...], grains: tuple[Grain, ...]) -> list[exp.Expr]:
     sets: list[exp.Expr] = []
     for grain in grains:
         period = exp.column(f"period_{grain}")
         sets.append(exp.Tuple(expressions=[period]))
-        for dimension in spec.dimensions:
+        for dimension in dimensions:
             sets.append(exp.Tuple(expressions=[period.copy(), exp.column(dimension, quoted=True)]))
     return sets
 

@@ -20,7 +20,7 @@ from sqlglot import exp
 
 from core.errors import KpiDefinitionError, Problem
 from core.frames import frame, scalar
-from kpis import state, stats
+from kpis import scans, state, stats
 from kpis.compile import RAW_SCHEMA, TOTAL_DIMENSION, CompiledKpi, PeriodSettings, Schema, compile_kpi
 from kpis.definitions import KpiCatalog, KpiDefinition
 from kpis.inputs import TableVersions, engine_version, fingerprint, raw_tables_in, reads_the_clock
@@ -55,6 +55,7 @@ class KpiOutcome:
     problems: tuple[Problem, ...] = ()
     kept: bool = False  # its inputs were unchanged: the stored rows were kept, not computed again
     since: date | None = None  # only the periods from the one this day falls in were aggregated again
+    shared_with: tuple[str, ...] = ()  # KPIs aggregated in the same scan of the table (see kpis.scans)
 
     @property
     def ok(self) -> bool:
@@ -94,8 +95,54 @@ def compute_all(
         _mark_broken(con, name, problems, refresh_id)
         run.outcomes.append(KpiOutcome(name, problems=tuple(problems)))
     schema = raw_schema(con)
-    versions = TableVersions(con, schema)
     loads = state.LoadSummaries(con, schema, periods)
+    pending = _to_compute(con, catalog, schema, periods, refresh_id, run, force=force)
+    # KPIs aggregated from scratch that read the same rows share one scan of their table
+    from_scratch = [p.compiled for p in pending if _aggregates_everything(con, p, loads, force=force)]
+    shared = scans.share(con, from_scratch, periods)
+    try:
+        for item in pending:
+            compiled, name = item.compiled, item.compiled.definition.name
+            started = time.perf_counter()
+            # one transaction per KPI: a query that fails when it runs (a filter that cannot convert a
+            # value, a query that runs out of memory) leaves that KPI's last good rows and counts
+            con.execute("BEGIN TRANSACTION")
+            try:
+                counts, since = _counts(con, compiled, item.identity, schema, periods, loads, shared, force=force)
+                values = compute_values(con, compiled, refresh_id, counts)
+                _store(con, compiled, values, refresh_id, item.inputs)
+                con.execute("COMMIT")
+            except duckdb.Error as err:
+                con.execute("ROLLBACK")
+                problem = _runtime_problem(compiled.definition, err)
+                _mark_broken(con, name, [problem], refresh_id)
+                run.outcomes.append(KpiOutcome(name, problems=(problem,)))
+                continue
+            seconds = item.seconds + shared.seconds(name) + time.perf_counter() - started
+            run.outcomes.append(KpiOutcome(name, len(values), seconds, since=since, shared_with=shared.partners(name)))
+    finally:
+        shared.drop(con)
+    known = [d.name for d in catalog.definitions] + list(broken)
+    for table in ("kpi_values", "catalog", "loop_backlog"):
+        con.execute(f"DELETE FROM kpi.{table} WHERE NOT list_contains(?, kpi)", [known])
+    state.forget_all_but(con, [d.name for d in catalog.definitions])
+    con.execute("SET TimeZone = 'UTC'")
+    return run
+
+
+def _to_compute(
+    con: duckdb.DuckDBPyConnection,
+    catalog: KpiCatalog,
+    schema: Schema,
+    periods: PeriodSettings,
+    refresh_id: str,
+    run: KpiRun,
+    *,
+    force: bool,
+) -> list[_Pending]:
+    """Compile every KPI; those whose inputs changed are returned, the others' outcomes added to `run`."""
+    versions = TableVersions(con, schema)
+    pending: list[_Pending] = []
     for definition in catalog.definitions:
         started = time.perf_counter()
         try:
@@ -111,27 +158,38 @@ def compute_all(
             kept = _stored_rows(con, definition.name)
             run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
             continue
-        # one transaction per KPI: a query that fails when it runs (a filter that cannot convert a
-        # value, a query that runs out of memory) leaves that KPI's last good rows and counts
-        con.execute("BEGIN TRANSACTION")
-        try:
-            counts, since = _counts(con, compiled, identity, schema, periods, loads, force=force)
-            values = compute_values(con, compiled, refresh_id, counts)
-            _store(con, compiled, values, refresh_id, inputs)
-            con.execute("COMMIT")
-        except duckdb.Error as err:
-            con.execute("ROLLBACK")
-            problem = _runtime_problem(definition, err)
-            _mark_broken(con, definition.name, [problem], refresh_id)
-            run.outcomes.append(KpiOutcome(definition.name, problems=(problem,)))
-            continue
-        run.outcomes.append(KpiOutcome(definition.name, len(values), time.perf_counter() - started, since=since))
-    known = [d.name for d in catalog.definitions] + list(broken)
-    for table in ("kpi_values", "catalog", "loop_backlog"):
-        con.execute(f"DELETE FROM kpi.{table} WHERE NOT list_contains(?, kpi)", [known])
-    state.forget_all_but(con, [d.name for d in catalog.definitions])
-    con.execute("SET TimeZone = 'UTC'")
-    return run
+        pending.append(_Pending(compiled, identity, inputs, time.perf_counter() - started))
+    return pending
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """A KPI to compute: compiled, with what its rows depend on, and the seconds spent so far."""
+
+    compiled: CompiledKpi
+    identity: str
+    inputs: str | None
+    seconds: float
+
+
+def _aggregates_everything(
+    con: duckdb.DuckDBPyConnection, item: _Pending, loads: state.LoadSummaries, *, force: bool
+) -> bool:
+    """Whether the KPI's counts will be aggregated from scratch (not only the periods new rows touch)."""
+    return _previous(con, item.compiled, item.identity, loads, force=force)[1] is None
+
+
+def _previous(
+    con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, identity: str, loads: state.LoadSummaries, *, force: bool
+) -> tuple[dict[str, state.LoadSummary] | None, state.Stored | None]:
+    """The KPI's load summaries now, and its kept counts if they can be built on (else None)."""
+    definition = compiled.definition
+    local = measure_for(definition.spec.type).period_local and not reads_the_clock(compiled.query)
+    now = loads.of(compiled) if local else None
+    before = None if force or now is None else state.stored(con, definition.name)
+    if now is None or before is None or before.definition != identity:
+        return now, None
+    return now, before
 
 
 def _runtime_problem(definition: KpiDefinition, err: duckdb.Error) -> Problem:
@@ -180,6 +238,7 @@ def _counts(
     schema: Schema,
     periods: PeriodSettings,
     loads: state.LoadSummaries,
+    shared: scans.SharedCounts,
     *,
     force: bool,
 ) -> tuple[pd.DataFrame, date | None]:
@@ -188,12 +247,11 @@ def _counts(
     Returns them with that day (None when every period was aggregated).
     """
     definition = compiled.definition
-    spec = definition.spec
-    local = measure_for(spec.type).period_local and not reads_the_clock(compiled.query)
-    now = loads.of(compiled) if local else None
-    before = None if force or now is None else state.stored(con, definition.name)
-    if now is None or before is None or before.definition != identity:
-        return state.all_counts(con, compiled, identity, now), None
+    now, before = _previous(con, compiled, identity, loads, force=force)
+    if before is None:
+        query = shared.query(definition.name) or compiled.query
+        return state.all_counts(con, compiled, identity, now, query=query), None
+    assert now is not None
     since = state.first_changed_day(before.loads, now)
     if since is None:  # only rows outside every period (no time) changed
         return state.kept_counts(con, definition.name, identity, now), None

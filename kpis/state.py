@@ -140,11 +140,20 @@ def stored(con: duckdb.DuckDBPyConnection, kpi: str) -> Stored | None:
 
 
 def all_counts(
-    con: duckdb.DuckDBPyConnection, compiled: CompiledKpi, definition: str, loads: dict[str, LoadSummary] | None
+    con: duckdb.DuckDBPyConnection,
+    compiled: CompiledKpi,
+    definition: str,
+    loads: dict[str, LoadSummary] | None,
+    *,
+    query: exp.Query | None = None,
 ) -> pd.DataFrame:
-    """Aggregate every period into the KPI's counts table, and return its rows."""
+    """Aggregate every period into the KPI's counts table, and return its rows.
+
+    `query` gives the same rows as the KPI's own query, e.g. from a scan shared with other KPIs.
+    """
     table = counts_table(compiled.definition.name)
-    con.execute(exp.Create(this=table, kind="TABLE", replace=True, expression=compiled.query).sql("duckdb"))
+    source = compiled.query if query is None else query
+    con.execute(exp.Create(this=table, kind="TABLE", replace=True, expression=source).sql("duckdb"))
     comment_on(
         con,
         "TABLE",

@@ -1,0 +1,125 @@
+"""A scan shared by several KPIs gives each of them exactly the counts of its own query.
+
+Checked on the demo database with the bundled KPIs plus variants that share a table but differ in
+grains, dimensions or filter, in two time zones; and, through a whole refresh, that a shared scan
+which fails when it runs leaves each KPI to fail (or not) on its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import pytest
+import yaml
+
+from core.config import AppConfig, load_config
+from core.frames import frame
+from core.refresh import RefreshReport, refresh
+from kpis import scans
+from kpis.compile import CompiledKpi, PeriodSettings, compile_kpi
+from kpis.compute import raw_schema
+from kpis.definitions import KpiDefinition, load_definition, load_definitions
+from kpis.state import KEYS
+from tests.conftest import ROOT, write_config
+
+
+def _variant(folder: Path, base: KpiDefinition, name: str, **changes: Any) -> KpiDefinition:
+    data = yaml.safe_load(base.text) | {"name": name, **changes}
+    for key in ("owners", "tests"):  # slice owners and worked examples are the base KPI's
+        data.pop(key, None)
+    file = folder / f"{name}.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    definition, problems = load_definition(file)
+    assert definition is not None, [str(p) for p in problems]
+    return definition
+
+
+def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
+    bundled = load_definitions(config.kpi_definitions).definitions
+    nps = next(d for d in bundled if d.name == "nps")
+    csat = next(d for d in bundled if d.name == "csat")
+    return [
+        *bundled,
+        _variant(folder, nps, "nps_by_region_yearly", grains=["year", "month"], dimensions=["region"]),
+        _variant(folder, nps, "nps_in_total", grains=["week"], dimensions=[]),
+        _variant(folder, csat, "csat_chat", filter="channel = 'Chat'"),
+        _variant(folder, csat, "csat_chat_too", filter="channel = 'Chat'", dimensions=["region", "team"]),
+    ]
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return frame(con, sql).sort_values(list(KEYS)).reset_index(drop=True)
+
+
+@pytest.mark.parametrize("timezone", ["Europe/London", "America/Santiago"])
+def test_each_kpi_gets_the_counts_of_its_own_query(
+    demo_build: tuple[AppConfig, RefreshReport], tmp_path: Path, timezone: str
+) -> None:
+    config = demo_build[0]
+    periods = PeriodSettings(timezone=timezone, week_start=config.week_start)
+    with duckdb.connect(str(config.database), read_only=True) as con:
+        con.execute("SET TimeZone = ?", [timezone])
+        schema = raw_schema(con)
+        compiled = [compile_kpi(d, schema, periods) for d in _definitions(tmp_path, config)]
+        shared = scans.share(con, compiled, periods)
+        groups = {frozenset((kpi, *shared.partners(kpi))) for kpi in shared.queries}
+        assert groups == {
+            frozenset({"nps", "csat", "ces", "nps_by_region_yearly", "nps_in_total"}),
+            frozenset({"csat_chat", "csat_chat_too"}),
+            frozenset({"enps", "engagement"}),
+        }
+        by_name: dict[str, CompiledKpi] = {c.definition.name: c for c in compiled}
+        for name, query in shared.queries.items():
+            own = _rows(con, by_name[name].sql)
+            got = _rows(con, query.sql("duckdb"))
+            assert len(own) > 0 and set(own["grain"]) == set(by_name[name].definition.spec.grains)
+            pd.testing.assert_frame_equal(got, own, check_exact=False, rtol=1e-12, obj=f"{name} in {timezone}")
+        shared.drop(con)
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE temporary").fetchall()
+
+
+def test_kpis_with_a_window_or_several_tables_run_their_own_query(
+    demo_build: tuple[AppConfig, RefreshReport], tmp_path: Path
+) -> None:
+    config = demo_build[0]
+    periods = PeriodSettings(timezone=config.timezone, week_start=config.week_start)
+    bundled = load_definitions(config.kpi_definitions).definitions
+    nps = next(d for d in bundled if d.name == "nps")
+    rolling = _variant(tmp_path, nps, "nps_rolling", window_days=30, grains=["week", "month"])
+    with duckdb.connect(str(config.database), read_only=True) as con:
+        schema = raw_schema(con)
+        compiled = {d.name: compile_kpi(d, schema, periods) for d in [*bundled, rolling]}
+        assert compiled["nps_rolling"].scan is None  # days first, then windows of days
+        assert compiled["experience_balance"].scan is None  # survey and reviews together
+        assert compiled["loop_closure_time"].scan is None  # closed cases and cases due
+        shared = scans.share(con, list(compiled.values()), periods)
+        assert not {"nps_rolling", "experience_balance", "loop_closure_time"} & set(shared.queries)
+        shared.drop(con)
+
+
+def test_a_refresh_shares_scans_and_a_failing_shared_scan_leaves_each_kpi_to_fail_alone(tmp_path: Path) -> None:
+    """Two KPIs with the same filter failing at run time share a scan: each fails alone, the rest refresh."""
+    folder = tmp_path / "kpis"
+    shutil.copytree(ROOT / "kpis" / "definitions", folder)
+    config_file = write_config(tmp_path, kpi_definitions=str(folder))
+    report = refresh(load_config(config_file))
+    outcomes = {o.name: o for o in report.kpis.outcomes}
+    assert set(outcomes["nps"].shared_with) == {"csat", "ces"}
+    assert outcomes["enps"].shared_with == ("engagement",)
+    assert outcomes["experience_balance"].shared_with == ()
+
+    for name in ("csat", "ces"):
+        text = (folder / f"{name}.yaml").read_text(encoding="utf-8")
+        (folder / f"{name}.yaml").write_text(text + "filter: CAST(channel AS INTEGER) > 0\n", encoding="utf-8")
+    broken = refresh(load_config(config_file), full=True)
+    failed = {o.name: o for o in broken.kpis.failed}
+    assert set(failed) == {"csat", "ces"}
+    for outcome in failed.values():
+        assert "could not compute it: Conversion Error" in str(outcome.problems[0])
+        assert outcome.problems[0].file is not None and outcome.problems[0].file.stem == outcome.name
+    fine = {o.name for o in broken.kpis.outcomes if o.ok}
+    assert fine == {"nps", "enps", "engagement", "experience_balance", "loop_closure_time", "loop_closure_sla"}
