@@ -239,7 +239,12 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
     credited is the latest one before that: three hash aggregates over (row, time, customer,
     score) only. Praise is ranked on (row, time, score, comment length) only. The comments, the
     filters map and the cases are then fetched for the rows kept, by row id: carrying them through
-    the aggregates held every comment in memory (2 GB at 10M responses).
+    the aggregates held every comment in memory (2 GB at 10M responses). When only some months and
+    customers are rebuilt (`restricted`), the few answers kept are fetched with `rowid IN (...)`:
+    joining the table on their row ids let DuckDB build its hash table on every answer with its
+    comment (1.6 GB peak for one new day at 10M responses; 0.6 GB this way). For a whole build,
+    where the answers kept are many, the join is the faster and smaller of the two (3.8 s, 1.4 GB
+    against 4.1 s, 1.8 GB at 10M).
 
     `restricted` limits the praise to the months in parameter `$months` (from `$first` on) and the
     recoveries to the customers in the temporary table CUSTOMERS. Ties in the praise ranking
@@ -250,6 +255,15 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
     values = ", ".join(f"CAST(r.{_q(f)} AS VARCHAR)" for f in voice.filters)
     filters = f"MAP([{keys}], [{values}])" if voice.filters else "MAP([]::VARCHAR[], []::VARCHAR[])"
     table = f"raw.{_q(voice.table)}"
+    source, row_id, fetch = table, "rowid", ""
+    if restricted:  # the few answers shown, in one pass that keeps only them (see above)
+        columns = ", ".join(dict.fromkeys([t, who, s, c, *(_q(f) for f in voice.filters)]))
+        source, row_id = "fetched", "row_id"
+        fetch = f""",
+    fetched AS MATERIALIZED (
+        SELECT rowid AS row_id, {columns} FROM {table}
+        WHERE rowid IN (SELECT row_id FROM praise UNION ALL SELECT row_id FROM won UNION ALL SELECT before_row FROM won)
+    )"""
     closed = "FALSE"
     if with_cases and voice.cases is not None:
         cases = voice.cases
@@ -289,10 +303,10 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
         SELECT w.who, w.at_time, w.row_id, max(a.at_time) AS before_at, arg_max(a.row_id, a.at_time) AS before_row
         FROM answers a JOIN won_at w ON a.who = w.who
         WHERE a.score <= 6 AND a.at_time < w.at_time GROUP BY w.who, w.at_time, w.row_id
-    )
+    ){fetch}
     SELECT 'praise', r.{t}, CAST(r.{who} AS VARCHAR), r.{s}, r.{c}, NULL, NULL, NULL, NULL, {filters}
-    FROM praise p JOIN {table} r ON r.rowid = p.row_id
+    FROM praise p JOIN {source} r ON r.{row_id} = p.row_id
     UNION ALL
     SELECT 'recovered', r.{t}, w.who, r.{s}, r.{c}, w.before_at, b.{s}, b.{c}, {closed}, {filters}
-    FROM won w JOIN {table} r ON r.rowid = w.row_id JOIN {table} b ON b.rowid = w.before_row
+    FROM won w JOIN {source} r ON r.{row_id} = w.row_id JOIN {source} b ON b.{row_id} = w.before_row
     """
