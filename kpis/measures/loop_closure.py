@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+import sqlglot
 from pydantic import Field, model_validator
 from sqlglot import exp
 
@@ -127,24 +128,23 @@ class LoopClosureMeasure(Measure):
             "open_overdue": count_where(exp.and_(due.copy(), exp.column(OPEN))),
             "reopened": count_where(exp.and_(closed.copy(), exp.column(REOPENED))),
         }
-        for name, quantile in QUANTILES.items():
-            aggregates[name] = exp.Filter(
-                this=exp.func("quantile_cont", hours.copy(), exp.Literal.number(quantile), dialect="duckdb"),
-                expression=exp.Where(this=closed.copy()),
-            )
-        if spec.statistic in QUANTILES:
-            ordered = exp.Order(this=hours.copy(), expressions=[exp.Ordered(this=hours.copy())])
-            aggregates["_sorted"] = exp.Filter(
-                this=exp.func("list", ordered, dialect="duckdb"), expression=exp.Where(this=closed.copy())
-            )
+        # One list of the closing times per group, not one holistic aggregate per figure: the median,
+        # the 90th percentile and the order statistics of their intervals are all read off it.
+        ordered = exp.Order(this=hours.copy(), expressions=[exp.Ordered(this=hours.copy())])
+        aggregates["_sorted"] = exp.Filter(
+            this=exp.func("list", ordered, dialect="duckdb"), expression=exp.Where(this=closed.copy())
+        )
         aggregates["n"] = count_where(closed.copy() if spec.statistic in QUANTILES else due.copy())
         return aggregates
 
     def finish(self, spec: KpiBase) -> dict[str, exp.Expr]:
-        """The 95% interval of a percentile: order statistics at binomial ranks, from the sorted times."""
+        """Median and 90th percentile (as DuckDB's quantile_cont), and the 95% interval of the headline
+        percentile (order statistics at binomial ranks), from each group's sorted closing times."""
         assert isinstance(spec, LoopClosureSpec)
+        sorted_times = exp.column("_sorted")
+        figures = {name: sorted_quantile(sorted_times, q) for name, q in QUANTILES.items()}
         if spec.statistic not in QUANTILES:
-            return {}
+            return figures
         q = QUANTILES[spec.statistic]
         n = exp.cast(exp.column("closed"), "DOUBLE")
         centre = exp.Mul(this=n, expression=exp.Literal.number(q))
@@ -163,7 +163,10 @@ class LoopClosureMeasure(Measure):
                 expression=exp.Literal.number(1),
             ),
         )
-        return {"percentile_low": _element(low_rank), "percentile_high": _element(high_rank)}
+        return figures | {
+            "percentile_low": _element(sorted_times, low_rank),
+            "percentile_high": _element(sorted_times, high_rank),
+        }
 
     def statistics(self, spec: KpiBase, counts: pd.DataFrame) -> pd.DataFrame:
         assert isinstance(spec, LoopClosureSpec)
@@ -235,9 +238,25 @@ class LoopClosureMeasure(Measure):
         )
 
 
-def _element(rank: exp.Expr) -> exp.Expr:
+def _element(times: exp.Expr, rank: exp.Expr) -> exp.Expr:
     """The rank-th (1-based) of the sorted times."""
-    return exp.func("list_extract", exp.column("_sorted"), exp.cast(rank, "BIGINT"), dialect="duckdb")
+    return exp.func("list_extract", times.copy(), exp.cast(rank, "BIGINT"), dialect="duckdb")
+
+
+def sorted_quantile(times: exp.Expr, q: float) -> exp.Expr:
+    """quantile_cont(times, q) of a sorted list: linear interpolation at position q x (n - 1), as DuckDB does."""
+    text = """
+        CASE WHEN len(:t) = 0 THEN NULL
+             WHEN floor((len(:t) - 1) * :q) = ceil((len(:t) - 1) * :q)
+                 THEN list_extract(:t, CAST(floor((len(:t) - 1) * :q) AS BIGINT) + 1)
+             ELSE list_extract(:t, CAST(floor((len(:t) - 1) * :q) AS BIGINT) + 1)
+                 + (list_extract(:t, CAST(ceil((len(:t) - 1) * :q) AS BIGINT) + 1)
+                    - list_extract(:t, CAST(floor((len(:t) - 1) * :q) AS BIGINT) + 1))
+                 * ((len(:t) - 1) * :q - floor((len(:t) - 1) * :q))
+        END"""
+    return sqlglot.parse_one(
+        text.replace(":t", times.sql("duckdb")).replace(":q", f"CAST({float(q)!r} AS DOUBLE)"), dialect="duckdb"
+    )
 
 
 def _number(value: float) -> float | None:

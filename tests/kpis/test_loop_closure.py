@@ -14,7 +14,7 @@ import pytest
 from sqlglot import exp
 
 from kpis.measures.clock import BusinessHours, business_hours_between
-from kpis.measures.loop_closure import LoopClosureSpec, backlog_query
+from kpis.measures.loop_closure import QUANTILES, LoopClosureSpec, backlog_query, sorted_quantile
 from tests.kpis.test_proportion_and_mean import totals
 
 Values = Callable[..., pd.DataFrame]
@@ -115,3 +115,21 @@ def test_business_hours_clock_end_to_end(kpi_values: Values) -> None:
     ]
     row = totals(kpi_values(kpi, {"cases": cases})).iloc[0]
     assert (row["n"], row["positive"]) == (2, 1)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 10, 11, 37, 1000])
+def test_percentiles_read_off_the_sorted_times_are_linear_interpolation(size: int) -> None:
+    """Median and p90 from one sorted list, as numpy's (linear) percentile and DuckDB's quantile_cont give them."""
+    rng = np.random.default_rng(size)
+    hours = rng.gamma(2.0, 30.0, size).round(3)
+    sorted_times = exp.column("s")
+    figures = ", ".join(f"{sorted_quantile(sorted_times, q).sql('duckdb')}" for q in QUANTILES.values())
+    quantile_cont = ", ".join(f"quantile_cont(h, {q})" for q in QUANTILES.values())
+    with duckdb.connect() as con:
+        con.execute("CREATE TABLE t AS SELECT unnest(?::DOUBLE[]) AS h", [hours.tolist()])
+        ours = con.execute(f"SELECT {figures} FROM (SELECT list(h ORDER BY h) AS s FROM t)").fetchone()
+        duck = con.execute(f"SELECT {quantile_cont} FROM t").fetchone()
+    assert ours is not None and duck is not None
+    for got, from_duckdb, q in zip(ours, duck, QUANTILES.values(), strict=True):
+        assert got == pytest.approx(np.percentile(hours, 100 * q), rel=1e-12)
+        assert got == pytest.approx(from_duckdb, rel=1e-12)
