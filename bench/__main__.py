@@ -29,13 +29,25 @@ def _split(text: str) -> list[str]:
     "--dashboard-baseline", default="10k", show_default=True, help="Small size the dashboard is compared with."
 )
 @click.option(
+    "--memory-limit",
+    default=None,
+    help="DuckDB memory limit for our refresh and the hand-written SQL, e.g. 1GB (default: DuckDB's, 80% of RAM).",
+)
+@click.option(
     "--cache",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
     help="Where data and databases go (default ~/.cache/cxkpi-bench or $CXKPI_BENCH_CACHE).",
 )
 def main(
-    sizes: str, runs: int, workloads: str, sides: str, readers: int, dashboard_baseline: str, cache: Path | None
+    sizes: str,
+    runs: int,
+    workloads: str,
+    sides: str,
+    readers: int,
+    dashboard_baseline: str,
+    memory_limit: str | None,
+    cache: Path | None,
 ) -> None:
     """Benchmark the refresh and the dashboard against hand-written DuckDB SQL and pandas."""
     folder = cache or default_cache()
@@ -50,6 +62,7 @@ def main(
             sides=_split(sides),
             cache=folder,
             readers=readers,
+            memory_limit=memory_limit,
             dashboard_baseline=parse_size(dashboard_baseline),
             log=lambda message: click.echo(message, err=True),
             progress=folder / f"records-{stamp}.json",

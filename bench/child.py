@@ -28,7 +28,10 @@ def ours_full(job: Job) -> Outcome:
     from bench.sides import ours
 
     data, work = _dataset(job), Path(job["work"])
-    config = write_config(data, work, survey_files=data.survey_files, same_kpis_only=job["side"] == "ours_same")
+    same = job["side"] == "ours_same"
+    config = write_config(
+        data, work, survey_files=data.survey_files, same_kpis_only=same, memory_limit=job.get("memory_limit")
+    )
     (work / "cx.duckdb").unlink(missing_ok=True)
     with measured() as timing:
         ours.run_refresh(config, full=True)
@@ -56,7 +59,9 @@ def ours_incremental_setup(job: Job) -> Outcome:
     data, work = _dataset(job), Path(job["work"]) / "incremental"
     same = job["side"] == "ours_same"
     base = work.parent / "incremental_base.duckdb"
-    config = write_config(data, work, survey_files=data.survey_files[:1], same_kpis_only=same)
+    config = write_config(
+        data, work, survey_files=data.survey_files[:1], same_kpis_only=same, memory_limit=job.get("memory_limit")
+    )
     if not base.exists():
         (work / "cx.duckdb").unlink(missing_ok=True)
         ours.run_refresh(config, full=True)
@@ -91,7 +96,7 @@ def sql_full(job: Job) -> Outcome:
     data, database = _dataset(job), Path(job["work"]) / "sql.duckdb"
     database.unlink(missing_ok=True)
     with measured() as timing:
-        con = duckdb_sql.connect(database)
+        con = duckdb_sql.connect(database, job.get("memory_limit"))
         duckdb_sql.load_survey(con, data.survey_files)
         duckdb_sql.load_others(con, data)
         duckdb_sql.compute_kpis(con)
@@ -104,7 +109,7 @@ def sql_kpis(job: Job) -> Outcome:
 
     database = Path(job["work"]) / "sql.duckdb"
     with measured() as timing:
-        con = duckdb_sql.connect(database)
+        con = duckdb_sql.connect(database, job.get("memory_limit"))
         duckdb_sql.compute_kpis(con)
         con.close()
     return {"timing": timing.as_dict(), **_sql_results(database)}
@@ -116,14 +121,14 @@ def sql_incremental(job: Job) -> Outcome:
     data, work = _dataset(job), Path(job["work"])
     base, database = work / "sql_incremental_base.duckdb", work / "sql_incremental.duckdb"
     if not base.exists():
-        con = duckdb_sql.connect(base)
+        con = duckdb_sql.connect(base, job.get("memory_limit"))
         duckdb_sql.load_survey(con, data.survey_files[:1])
         duckdb_sql.load_others(con, data)
         duckdb_sql.compute_kpis(con)
         con.close()
     shutil.copyfile(base, database)
     with measured() as timing:
-        con = duckdb_sql.connect(database)
+        con = duckdb_sql.connect(database, job.get("memory_limit"))
         duckdb_sql.load_survey(con, data.survey_files[1:], append=True)
         duckdb_sql.compute_kpis(con)
         con.close()

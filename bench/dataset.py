@@ -125,7 +125,14 @@ def split_last_day(survey: Path, base: Path, new_day: Path) -> None:
         shutil.copyfileobj(source, new, 1 << 20)
 
 
-def write_config(data: Dataset, work: Path, *, survey_files: list[Path], same_kpis_only: bool = False) -> Path:
+def write_config(
+    data: Dataset,
+    work: Path,
+    *,
+    survey_files: list[Path],
+    same_kpis_only: bool = False,
+    memory_limit: str | None = None,
+) -> Path:
     """A config.yaml like the bundled one, reading `data`'s files, with its database in `work`."""
     config: dict[str, Any] = yaml.safe_load((REPO / "config.yaml").read_text())
     work.mkdir(parents=True, exist_ok=True)
@@ -150,6 +157,8 @@ def write_config(data: Dataset, work: Path, *, survey_files: list[Path], same_kp
             shutil.copy(REPO / "kpis" / "definitions" / f"{name}.yaml", definitions / f"{name}.yaml")
         config["kpi_definitions"] = str(definitions)
         config.pop("voice", None)
+    if memory_limit is not None:
+        config["memory_limit"] = memory_limit
     path = work / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False))
     return path

@@ -50,8 +50,11 @@ def _job(data: Dataset, cache: Path, side: str, workload: str, **extra: Any) -> 
 
 
 class _Run:
-    def __init__(self, cache: Path, log: Log, readers: int, isolate: bool, progress: Path | None) -> None:
+    def __init__(
+        self, cache: Path, log: Log, readers: int, isolate: bool, progress: Path | None, memory_limit: str | None
+    ) -> None:
         self.cache, self.log, self.readers, self.isolate = cache, log, readers, isolate
+        self.memory_limit = memory_limit
         self.progress = progress
         self.records: list[dict[str, Any]] = []
         self.reference: dict[str, list[Any]] = {}
@@ -59,9 +62,11 @@ class _Run:
     def measure(self, data: Dataset, side: str, workload: str, run: int) -> dict[str, Any]:
         if workload == "incremental" and (side, "incremental_setup") in SETUP:
             # its own process: the setup's memory must not count in the measured one's peak
-            _child(_job(data, self.cache, side, "incremental_setup"), isolate=self.isolate)
+            setup = _job(data, self.cache, side, "incremental_setup", memory_limit=self.memory_limit)
+            _child(setup, isolate=self.isolate)
         clock = time.perf_counter()
-        outcome = _child(_job(data, self.cache, side, workload, readers=self.readers), isolate=self.isolate)
+        job = _job(data, self.cache, side, workload, readers=self.readers, memory_limit=self.memory_limit)
+        outcome = _child(job, isolate=self.isolate)
         check = outcome.pop("check", None)
         if check is not None:
             self._check(data, side, workload, check, outcome.get("survey_rows"))
@@ -88,7 +93,7 @@ class _Run:
     def ensure_ours_built(self, data: Dataset) -> None:
         if not (self.cache / "work" / data.label / "ours" / "cx.duckdb").exists():
             self.log(f"  {data.label}: building our database for the dashboard and readers (not timed)")
-            _child(_job(data, self.cache, "ours", "full"), isolate=self.isolate)
+            _child(_job(data, self.cache, "ours", "full", memory_limit=self.memory_limit), isolate=self.isolate)
 
 
 def run_benchmark(
@@ -101,6 +106,7 @@ def run_benchmark(
     readers: int,
     dashboard_baseline: int,
     log: Log,
+    memory_limit: str | None = None,
     isolate: bool = True,
     progress: Path | None = None,
 ) -> dict[str, Any]:
@@ -113,7 +119,7 @@ def run_benchmark(
     if unknown:
         raise BenchError(f"unknown {unknown}; workloads: {', '.join(ALL_WORKLOADS)}; sides: {', '.join(ALL_SIDES)}")
     cache.mkdir(parents=True, exist_ok=True)
-    bench = _Run(cache, log, readers, isolate, progress)
+    bench = _Run(cache, log, readers, isolate, progress, memory_limit)
     datasets: dict[str, dict[str, Any]] = {}
     ordered_sides = sorted(sides, key=lambda s: s != "ours")  # ours first: its values are the reference
     for rows in sizes:
@@ -144,7 +150,7 @@ def run_benchmark(
                 bench.ensure_ours_built(target)
                 for run in range(runs):
                     bench.measure(target, "ours", "dashboard", run)
-    return {"datasets": datasets, "records": bench.records, "runs": runs}
+    return {"datasets": datasets, "records": bench.records, "runs": runs, "memory_limit": memory_limit}
 
 
 def _records(path: Path) -> int:

@@ -78,6 +78,8 @@ def table(results: dict[str, Any]) -> str:
             f"{m['cpu_s']:.2f} | {m['rss_peak_mb']:,.0f} | {rows_s} | {mb_s} | {ratio_wall} | {ratio_cpu} | "
             f"{m['load']:.1f} |"
         )
+    if results.get("memory_limit"):
+        lines += ["", f"DuckDB memory limit (our refresh and the hand-written SQL): {results['memory_limit']}"]
     lines += ["", *_dashboard(results), "", *_readers(results), "", *_bar(results, medians)]
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -45,6 +46,18 @@ class ConfigSpec(Spec):
     access: AccessSpec = Field(default_factory=AccessSpec, description="Sign-in and who may see what.")
     voice: VoiceSpec | None = Field(default=None, description="Responses whose comments are read and wins shown.")
     annotations: Path | None = Field(default=None, description="YAML file of events marked on KPI trends.")
+    memory_limit: str | None = Field(
+        default=None,
+        description="Most memory DuckDB may use during a refresh, e.g. '2GB' (unset: DuckDB's default, 80% of RAM). "
+        "Past it, large loads, sorts and aggregates spill to a folder next to the database.",
+    )
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _memory_size(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)", value.strip()):
+            raise ValueError("is not a memory size; write a number and a unit, e.g. '1GB' or '512MB'")
+        return None if value is None else value.strip()
 
     @field_validator("timezone")
     @classmethod

@@ -154,11 +154,14 @@ def set_aside(path: Path) -> Path:
 
 
 @contextmanager
-def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+def rebuilding(
+    path: Path, *, full: bool = False, memory_limit: str | None = None
+) -> Iterator[duckdb.DuckDBPyConnection]:
     """A read-write connection to a private copy of `path`, swapped in when the block succeeds.
 
     Refreshes are serialised by a lock file. With `full`, the copy starts empty instead of from
     the current file. If the block raises, the copy is discarded and `path` is left as it was.
+    `memory_limit` (e.g. '1GB') caps DuckDB's memory on the connection; past it, DuckDB spills.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     with _exclusive_lock(path.with_name(path.name + ".lock")):
@@ -180,7 +183,7 @@ def rebuilding(path: Path, *, full: bool = False) -> Iterator[duckdb.DuckDBPyCon
         if path.exists() and not full:
             shutil.copyfile(path, building)
         try:
-            con = duckdb.connect(str(building))
+            con = duckdb.connect(str(building), config={"memory_limit": memory_limit} if memory_limit else {})
         except duckdb.Error as err:
             _remove(building)
             raise DatabaseError(

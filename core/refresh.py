@@ -82,7 +82,7 @@ def refresh(
     catalog = load_definitions(config.kpi_definitions)
     sources = config.spec.sources if load else {}
     steps = len(sources) + 1
-    with rebuilding(config.database, full=full) as con:
+    with rebuilding(config.database, full=full, memory_limit=config.spec.memory_limit) as con:
         ensure_meta_tables(con)
         for index, (name, spec) in enumerate(sources.items()):
             notify(index / steps, f"Loading {name}")

@@ -47,8 +47,8 @@ def _nulls() -> str:
     return "[" + ", ".join(f"'{value}'" for value in NULLS) + "]"
 
 
-def connect(database: Path) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(str(database))
+def connect(database: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(str(database), config={"memory_limit": memory_limit} if memory_limit else {})
     con.execute(f"SET TimeZone = '{TIMEZONE}'")
     return con
 

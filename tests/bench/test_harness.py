@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bench.compare import differences
 from bench.dataset import parse_size, split_last_day
@@ -26,6 +27,7 @@ def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) ->
         dashboard_baseline=3000,
         log=messages.append,
         isolate=False,
+        memory_limit="256MB",  # reaches our config.yaml and the SQL side's connection
     )
     # run_benchmark raises BenchError when a side's NPS, eNPS, CSAT % or CES differ from ours
     done = {(r["workload"], r["side"]) for r in results["records"]}
@@ -40,6 +42,9 @@ def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) ->
     assert 3000 * 0.985 <= survey_rows["ours"] <= 3000 * 0.995  # 1 % of the rows are corrupted
     printed = table(results)
     assert "hand-written DuckDB SQL" in printed and "wall / ours" in printed
+    assert "DuckDB memory limit (our refresh and the hand-written SQL): 256MB" in printed
+    config = yaml.safe_load((tmp_path / "work" / "3k" / "ours" / "config.yaml").read_text())
+    assert config["memory_limit"] == "256MB"
     json.dumps(results, default=str)
 
 

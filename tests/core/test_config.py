@@ -15,6 +15,7 @@ BAD = FIXTURES / "bad_config"
 CASES = [
     ("unknown_key.yaml", 1, "'databse' is not a known key", "did you mean 'database'?"),
     ("bad_timezone.yaml", 2, "is not a time zone name", None),
+    ("bad_memory_limit.yaml", 2, "'memory_limit'", "e.g. '1GB' or '512MB'"),
     ("bad_week_start.yaml", 2, "'week_start'", None),
     ("unknown_source_type.yaml", 4, "unknown type 'spreadsheet'", "'csv'"),
     ("source_unknown_key.yaml", 6, "'sources.survey.delimeter' is not a known key", "did you mean 'delimiter'?"),

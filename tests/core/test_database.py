@@ -176,3 +176,10 @@ def test_the_file_the_last_refresh_wrote_is_not_read_whole_again_but_any_other_i
     make_db(db, 5)
     assert checked == [db]  # the ctime says it was written since: read it whole
     assert count(db) == 5
+
+
+def test_a_memory_limit_caps_the_refresh_connection(tmp_path: Path) -> None:
+    """config.yaml's memory_limit reaches DuckDB, which then spills rather than grow past it."""
+    with rebuilding(tmp_path / "cx.duckdb", memory_limit="300MB") as con:
+        limit = con.execute("SELECT current_setting('memory_limit')").fetchone()
+    assert limit == ("286.1 MiB",)  # 300 MB in DuckDB's binary units
