@@ -96,9 +96,9 @@ def compute_all(
         run.outcomes.append(KpiOutcome(name, problems=tuple(problems)))
     schema = raw_schema(con)
     loads = state.LoadSummaries(con, schema, periods)
-    pending = _to_compute(con, catalog, schema, periods, refresh_id, run, force=force)
+    pending = _to_compute(con, catalog, schema, periods, loads, refresh_id, run, force=force)
     # KPIs aggregated from scratch that read the same rows share one scan of their table
-    from_scratch = [p.compiled for p in pending if _aggregates_everything(con, p, loads, force=force)]
+    from_scratch = [p.compiled for p in pending if p.before is None]
     shared = scans.share(con, from_scratch, periods)
     try:
         for item in pending:
@@ -108,7 +108,7 @@ def compute_all(
             # value, a query that runs out of memory) leaves that KPI's last good rows and counts
             con.execute("BEGIN TRANSACTION")
             try:
-                counts, since = _counts(con, compiled, item.identity, schema, periods, loads, shared, force=force)
+                counts, since = _counts(con, item, schema, periods, shared)
                 values = compute_values(con, compiled, refresh_id, counts)
                 _store(con, compiled, values, refresh_id, item.inputs)
                 con.execute("COMMIT")
@@ -135,6 +135,7 @@ def _to_compute(
     catalog: KpiCatalog,
     schema: Schema,
     periods: PeriodSettings,
+    loads: state.LoadSummaries,
     refresh_id: str,
     run: KpiRun,
     *,
@@ -158,7 +159,8 @@ def _to_compute(
             kept = _stored_rows(con, definition.name)
             run.outcomes.append(KpiOutcome(definition.name, kept, time.perf_counter() - started, kept=True))
             continue
-        pending.append(_Pending(compiled, identity, inputs, time.perf_counter() - started))
+        now, before = _previous(con, compiled, identity, loads, force=force)
+        pending.append(_Pending(compiled, identity, inputs, now, before, time.perf_counter() - started))
     return pending
 
 
@@ -169,14 +171,9 @@ class _Pending:
     compiled: CompiledKpi
     identity: str
     inputs: str | None
+    now: dict[str, state.LoadSummary] | None  # its tables' loads now (None: aggregated whole regardless)
+    before: state.Stored | None  # its kept counts, when the periods new rows touch can be added to them
     seconds: float
-
-
-def _aggregates_everything(
-    con: duckdb.DuckDBPyConnection, item: _Pending, loads: state.LoadSummaries, *, force: bool
-) -> bool:
-    """Whether the KPI's counts will be aggregated from scratch (not only the periods new rows touch)."""
-    return _previous(con, item.compiled, item.identity, loads, force=force)[1] is None
 
 
 def _previous(
@@ -232,22 +229,14 @@ def _inputs_fingerprint(versions: TableVersions, compiled: CompiledKpi, tables: 
 
 
 def _counts(
-    con: duckdb.DuckDBPyConnection,
-    compiled: CompiledKpi,
-    identity: str,
-    schema: Schema,
-    periods: PeriodSettings,
-    loads: state.LoadSummaries,
-    shared: scans.SharedCounts,
-    *,
-    force: bool,
+    con: duckdb.DuckDBPyConnection, item: _Pending, schema: Schema, periods: PeriodSettings, shared: scans.SharedCounts
 ) -> tuple[pd.DataFrame, date | None]:
     """The KPI's counts: aggregated again from the first day rows changed, else from scratch.
 
     Returns them with that day (None when every period was aggregated).
     """
+    compiled, identity, now, before = item.compiled, item.identity, item.now, item.before
     definition = compiled.definition
-    now, before = _previous(con, compiled, identity, loads, force=force)
     if before is None:
         query = shared.query(definition.name) or compiled.query
         return state.all_counts(con, compiled, identity, now, query=query), None

@@ -12,9 +12,11 @@ import pandas as pd
 import pytest
 import yaml
 
+from core.frames import frame
 from kpis.compile import PeriodSettings, compile_kpi
 from kpis.compute import compute_values, raw_schema
 from kpis.definitions import load_definition
+from kpis.state import KEYS
 
 NPS_KPI: dict[str, Any] = {
     "name": "nps",
@@ -63,6 +65,11 @@ def compute(
         return compute_values(con, compiled, "test")
 
     return run
+
+
+def counts_in_key_order(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    """The rows of a KPI's counts query, in key order, to compare two ways of computing them."""
+    return frame(con, sql).sort_values(list(KEYS)).reset_index(drop=True)
 
 
 def month_rows(month: str, scores: Sequence[int | None], region: str = "EMEA") -> list[Row]:

@@ -18,14 +18,14 @@ import yaml
 from sqlglot import exp
 
 from core.config import AppConfig
-from core.frames import frame
 from core.refresh import RefreshReport
 from kpis.compile import PeriodSettings, compile_kpi, grain_start, period_start
 from kpis.compute import raw_schema
 from kpis.definitions import KpiDefinition, load_definition, load_definitions
 from kpis.measures import measure_for
 from kpis.spec import GRAINS
-from kpis.state import KEYS, first_changed_day
+from kpis.state import first_changed_day
+from tests.kpis.conftest import counts_in_key_order
 
 SINCE = (
     date(2024, 11, 1),
@@ -36,11 +36,6 @@ SINCE = (
     date(2026, 9, 28),  # a Monday
     date(2026, 10, 31),  # the last day of the data
 )
-
-
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    rows = frame(con, sql)
-    return rows.sort_values(list(KEYS)).reset_index(drop=True)
 
 
 def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
@@ -66,11 +61,11 @@ def test_periods_from_a_day_are_those_of_the_whole_query(
     with duckdb.connect(str(config.database), read_only=True) as con:
         schema = raw_schema(con)
         for definition in definitions:
-            whole = _rows(con, compile_kpi(definition, schema, periods).sql)
+            whole = counts_in_key_order(con, compile_kpi(definition, schema, periods).sql)
             for since in SINCE:
                 starts = whole["grain"].map(lambda g, s=since: pd.Timestamp(grain_start(g, s, periods)))
                 expected = whole[pd.to_datetime(whole["period_start"]) >= starts].reset_index(drop=True)
-                got = _rows(con, compile_kpi(definition, schema, periods, since=since).sql)
+                got = counts_in_key_order(con, compile_kpi(definition, schema, periods, since=since).sql)
                 assert len(expected) > 0 or since == SINCE[-1]
                 pd.testing.assert_frame_equal(
                     got, expected, check_exact=False, rtol=1e-12, obj=f"{definition.name} since {since} in {timezone}"

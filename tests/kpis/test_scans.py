@@ -17,14 +17,13 @@ import pytest
 import yaml
 
 from core.config import AppConfig, load_config
-from core.frames import frame
 from core.refresh import RefreshReport, refresh
 from kpis import scans
 from kpis.compile import CompiledKpi, PeriodSettings, compile_kpi
 from kpis.compute import raw_schema
 from kpis.definitions import KpiDefinition, load_definition, load_definitions
-from kpis.state import KEYS
 from tests.conftest import ROOT, write_config
+from tests.kpis.conftest import counts_in_key_order
 
 
 def _variant(folder: Path, base: KpiDefinition, name: str, **changes: Any) -> KpiDefinition:
@@ -51,10 +50,6 @@ def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
     ]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
-    return frame(con, sql).sort_values(list(KEYS)).reset_index(drop=True)
-
-
 @pytest.mark.parametrize("timezone", ["Europe/London", "America/Santiago"])
 def test_each_kpi_gets_the_counts_of_its_own_query(
     demo_build: tuple[AppConfig, RefreshReport], tmp_path: Path, timezone: str
@@ -74,8 +69,8 @@ def test_each_kpi_gets_the_counts_of_its_own_query(
         }
         by_name: dict[str, CompiledKpi] = {c.definition.name: c for c in compiled}
         for name, query in shared.queries.items():
-            own = _rows(con, by_name[name].sql)
-            got = _rows(con, query.sql("duckdb"))
+            own = counts_in_key_order(con, by_name[name].sql)
+            got = counts_in_key_order(con, query.sql("duckdb"))
             assert len(own) > 0 and set(own["grain"]) == set(by_name[name].definition.spec.grains)
             pd.testing.assert_frame_equal(got, own, check_exact=False, rtol=1e-12, obj=f"{name} in {timezone}")
         shared.drop(con)
