@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 import duckdb
 from sqlglot import exp
 
-from kpis.compile import CompiledKpi, PeriodSettings, Scan, counts_from, grouped
+from kpis.compile import TOTAL_DIMENSION, CompiledKpi, PeriodSettings, Scan, counts_from, grouped
 from kpis.spec import GRAINS, Grain
+from kpis.state import KEYS
 
 TEMP_PREFIX = "_shared_counts"
-_KEYS = ("grain", "period_start", "dimension", "dimension_value")
 
 
 @dataclass
@@ -141,12 +141,12 @@ def _selected(member: CompiledKpi, position: int, table: str, periods: PeriodSet
         exp.In(this=exp.column("grain"), expressions=[exp.Literal.string(g) for g in scan.grains]),
         exp.In(
             this=exp.column("dimension"),
-            expressions=[exp.Literal.string(d) for d in ("total", *scan.dimensions)],
+            expressions=[exp.Literal.string(d) for d in (TOTAL_DIMENSION, *scan.dimensions)],
         ),
     )
     selection = (
         exp.select(
-            *_KEYS,
+            *KEYS,
             *(
                 exp.alias_(exp.column(_renamed(position, name), quoted=True), name, quoted=True)
                 for name in scan.aggregates
