@@ -15,7 +15,7 @@ import yaml
 from core.frames import frame
 from kpis.compile import PeriodSettings, compile_kpi
 from kpis.compute import compute_values, raw_schema
-from kpis.definitions import load_definition
+from kpis.definitions import KpiDefinition, load_definition
 from kpis.state import KEYS
 
 NPS_KPI: dict[str, Any] = {
@@ -65,6 +65,20 @@ def compute(
         return compute_values(con, compiled, "test")
 
     return run
+
+
+def kpi_variant(folder: Path, base: KpiDefinition, name: str, **changes: Any) -> KpiDefinition:
+    """`base`'s KPI file with `changes` (a key given None is left out), saved as `name` and loaded."""
+    data = {
+        key: value
+        for key, value in (yaml.safe_load(base.text) | {"name": name, **changes}).items()
+        if value is not None
+    }
+    file = folder / f"{name}.yaml"
+    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    definition, problems = load_definition(file)
+    assert definition is not None, [str(p) for p in problems]
+    return definition
 
 
 def counts_in_key_order(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:

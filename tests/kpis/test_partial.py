@@ -14,18 +14,17 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-import yaml
 from sqlglot import exp
 
 from core.config import AppConfig
 from core.refresh import RefreshReport
 from kpis.compile import PeriodSettings, compile_kpi, grain_start, period_start
 from kpis.compute import raw_schema
-from kpis.definitions import KpiDefinition, load_definition, load_definitions
+from kpis.definitions import KpiDefinition, load_definitions
 from kpis.measures import measure_for
 from kpis.spec import GRAINS
 from kpis.state import first_changed_day
-from tests.kpis.conftest import counts_in_key_order
+from tests.kpis.conftest import counts_in_key_order, kpi_variant
 
 SINCE = (
     date(2024, 11, 1),
@@ -42,11 +41,7 @@ def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
     catalog = load_definitions(config.kpi_definitions)
     local = [d for d in catalog.definitions if measure_for(d.spec.type).period_local]
     nps = next(d for d in catalog.definitions if d.name == "nps")
-    rolling = folder / "nps_rolling.yaml"
-    data = yaml.safe_load(nps.text) | {"name": "nps_rolling", "window_days": 30, "grains": ["week", "month"]}
-    rolling.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    windowed, problems = load_definition(rolling)
-    assert windowed is not None, [str(p) for p in problems]
+    windowed = kpi_variant(folder, nps, "nps_rolling", window_days=30, grains=["week", "month"])
     return [*local, windowed]
 
 

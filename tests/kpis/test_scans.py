@@ -14,27 +14,20 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-import yaml
 
 from core.config import AppConfig, load_config
 from core.refresh import RefreshReport, refresh
 from kpis import scans
 from kpis.compile import CompiledKpi, PeriodSettings, compile_kpi
 from kpis.compute import raw_schema
-from kpis.definitions import KpiDefinition, load_definition, load_definitions
+from kpis.definitions import KpiDefinition, load_definitions
 from tests.conftest import ROOT, write_config
-from tests.kpis.conftest import counts_in_key_order
+from tests.kpis.conftest import counts_in_key_order, kpi_variant
 
 
 def _variant(folder: Path, base: KpiDefinition, name: str, **changes: Any) -> KpiDefinition:
-    data = yaml.safe_load(base.text) | {"name": name, **changes}
-    for key in ("owners", "tests"):  # slice owners and worked examples are the base KPI's
-        data.pop(key, None)
-    file = folder / f"{name}.yaml"
-    file.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    definition, problems = load_definition(file)
-    assert definition is not None, [str(p) for p in problems]
-    return definition
+    """A variant without the base KPI's slice owners and worked examples, which may not fit it."""
+    return kpi_variant(folder, base, name, owners=None, tests=None, **changes)
 
 
 def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
