@@ -44,14 +44,16 @@ class PeriodSettings:
 
 @dataclass(frozen=True)
 class Scan:
-    """The part of a KPI's query that reads its one table, for KPIs that may share the scan.
+    """The part of a KPI's query that reads its rows, for KPIs that may share the scan.
 
     `rows` selects the rows from the table: a `period_<grain>` column per grain, one column per
     dimension, and the measure's row values (`row_values`, by alias); `aggregates` are computed
     over those aliases, per grouping set. `counts_from` turns such aggregates into the KPI's counts.
+    A KPI reading several tables (or one table in several roles) has the UNION ALL of one such
+    SELECT per source as its rows.
     """
 
-    rows: exp.Select
+    rows: exp.Query
     grains: tuple[Grain, ...]
     dimensions: tuple[str, ...]
     row_values: tuple[str, ...]
@@ -62,8 +64,8 @@ class Scan:
 class CompiledKpi:
     definition: KpiDefinition
     query: exp.Query
-    # Set when the query is one grouping-sets aggregate over one table's rows (no trailing window):
-    # then kpis.scans may compute it together with other KPIs reading the same rows.
+    # Set when the query is one grouping-sets aggregate over its rows (no trailing window): then
+    # kpis.scans may compute it together with other KPIs reading the same rows.
     scan: Scan | None = None
     since: date | None = None
 
@@ -101,9 +103,9 @@ def compile_kpi(
     aggregates = measure.aggregates(spec)
     query: exp.Query = grouped(union, grains, spec.dimensions, aggregates)
     scan = None
-    if len(rows) == 1 and not spec.window_days:
-        values = tuple(sources[0].columns)
-        scan = Scan(rows[0].copy(), grains, tuple(spec.dimensions), values, aggregates)
+    if not spec.window_days:
+        values = tuple(dict.fromkeys(name for source in sources for name in source.columns))
+        scan = Scan(union.copy(), grains, tuple(spec.dimensions), values, aggregates)
     if spec.window_days:
         query = _trailing(query, spec, list(aggregates), periods)
     return CompiledKpi(definition, counts_from(definition, query, periods, since=since), scan, since)

@@ -6,7 +6,10 @@ periods and dimensions where they overlap), one query computes all their aggrega
 of their grouping sets into a TEMP table, and each KPI's counts are selected from it. A KPI's rows
 there are exactly those of its own query (same rows, same groups, same aggregate expressions; see
 tests/kpis/test_scans.py); the table is read, and each row's periods computed, once instead of
-once per KPI.
+once per KPI. KPIs whose rows are a UNION ALL of several sources (e.g. the two loop-closure KPIs:
+closed cases and cases due) share a scan only with KPIs whose rows are the very same union. An
+aggregate several members compute alike (the loop-closure KPIs' sorted closing times) is computed
+once.
 """
 
 from __future__ import annotations
@@ -27,14 +30,25 @@ TEMP_PREFIX = "_shared_counts"
 
 @dataclass
 class _Group:
-    """KPIs whose scans read the same rows; each one's row values and aggregates renamed apart."""
+    """KPIs whose scans read the same rows; each one's row values and aggregates renamed apart.
 
-    rows: exp.Select
+    When the rows are a union of several sources, every member's rows are that same union, and
+    its row values are not renamed (they are the same values).
+    """
+
+    rows: exp.Query
     members: list[CompiledKpi] = field(default_factory=list)
     shared_columns: dict[str, str] = field(default_factory=dict)  # period and dimension alias -> SQL
 
+    @property
+    def one_select(self) -> bool:
+        return isinstance(self.rows, exp.Select)
+
     def accepts(self, scan: Scan) -> bool:
-        if _source(scan.rows) != _source(self.rows):
+        rows = self.rows
+        if not isinstance(rows, exp.Select) or not isinstance(scan.rows, exp.Select):
+            return scan.rows.sql("duckdb") == rows.sql("duckdb")
+        if _source(scan.rows) != _source(rows):
             return False
         columns = _shared_columns(scan)
         return all(self.shared_columns.get(alias, sql) == sql for alias, sql in columns.items())
@@ -42,7 +56,8 @@ class _Group:
     def add(self, compiled: CompiledKpi) -> None:
         assert compiled.scan is not None
         self.members.append(compiled)
-        self.shared_columns |= _shared_columns(compiled.scan)
+        if self.one_select:
+            self.shared_columns |= _shared_columns(compiled.scan)
 
 
 @dataclass(frozen=True)
@@ -91,8 +106,8 @@ def share(con: duckdb.DuckDBPyConnection, compiled: Sequence[CompiledKpi], perio
         except duckdb.Error:
             continue
         scan = SharedScan(table, tuple(c.definition.name for c in group.members), time.perf_counter() - started)
-        for position, member in enumerate(group.members):
-            shared.queries[member.definition.name] = _selected(member, position, table, periods)
+        for member, columns in zip(group.members, _fused_aggregates(group)[1], strict=True):
+            shared.queries[member.definition.name] = _selected(member, columns, table, periods)
             shared.scans[member.definition.name] = scan
     return shared
 
@@ -115,25 +130,57 @@ def fused_query(group: _Group) -> exp.Select:
     grains: list[Grain] = []
     dimensions: list[str] = []
     projections: dict[str, exp.Expr] = {}
-    aggregates: dict[str, exp.Expr] = {}
     for position, member in enumerate(group.members):
         scan = member.scan
         assert scan is not None
         grains += [g for g in scan.grains if g not in grains]
         dimensions += [d for d in scan.dimensions if d not in dimensions]
-        renamed = {value: _renamed(position, value) for value in scan.row_values}
-        for projection in scan.rows.expressions:
-            alias = projection.alias_or_name
-            projections.setdefault(renamed.get(alias, alias), projection.unalias())
-        for name, aggregate in scan.aggregates.items():
-            aggregates[_renamed(position, name)] = _with_columns_renamed(aggregate, renamed)
+        if group.one_select:
+            assert isinstance(scan.rows, exp.Select)
+            renamed = _row_values_renamed(group, position)
+            for projection in scan.rows.expressions:
+                alias = projection.alias_or_name
+                projections.setdefault(renamed.get(alias, alias), projection.unalias())
     rows = group.rows.copy()
-    rows.set("expressions", [exp.alias_(value.copy(), alias, quoted=True) for alias, value in projections.items()])
+    if group.one_select:
+        rows.set("expressions", [exp.alias_(value.copy(), alias, quoted=True) for alias, value in projections.items()])
     ordered = tuple(g for g in GRAINS if g in grains)
-    return grouped(rows, ordered, tuple(dimensions), aggregates)
+    return grouped(rows, ordered, tuple(dimensions), _fused_aggregates(group)[0])
 
 
-def _selected(member: CompiledKpi, position: int, table: str, periods: PeriodSettings) -> exp.Query:
+def _fused_aggregates(group: _Group) -> tuple[dict[str, exp.Expr], list[dict[str, str]]]:
+    """The fused query's aggregates by column, and for each member its aggregates' columns by name.
+
+    Members' aggregates are renamed apart (`_k<position>_<name>`), except that one computed alike by
+    an earlier member (the same expression on the same row values) is that member's column.
+    """
+    aggregates: dict[str, exp.Expr] = {}
+    by_sql: dict[str, str] = {}
+    columns: list[dict[str, str]] = []
+    for position, member in enumerate(group.members):
+        scan = member.scan
+        assert scan is not None
+        renamed = _row_values_renamed(group, position)
+        own: dict[str, str] = {}
+        for name, aggregate in scan.aggregates.items():
+            expression = _with_columns_renamed(aggregate, renamed)
+            key = expression.sql("duckdb")
+            if key not in by_sql:
+                by_sql[key] = _renamed(position, name)
+                aggregates[by_sql[key]] = expression
+            own[name] = by_sql[key]
+        columns.append(own)
+    return aggregates, columns
+
+
+def _row_values_renamed(group: _Group, position: int) -> dict[str, str]:
+    """A member's row values under the names they have in the fused rows."""
+    scan = group.members[position].scan
+    assert scan is not None
+    return {value: _renamed(position, value) for value in scan.row_values} if group.one_select else {}
+
+
+def _selected(member: CompiledKpi, columns: dict[str, str], table: str, periods: PeriodSettings) -> exp.Query:
     """Member's aggregates under their own names, only for its own grains and dimensions."""
     scan = member.scan
     assert scan is not None
@@ -147,10 +194,7 @@ def _selected(member: CompiledKpi, position: int, table: str, periods: PeriodSet
     selection = (
         exp.select(
             *KEYS,
-            *(
-                exp.alias_(exp.column(_renamed(position, name), quoted=True), name, quoted=True)
-                for name in scan.aggregates
-            ),
+            *(exp.alias_(exp.column(columns[name], quoted=True), name, quoted=True) for name in scan.aggregates),
         )
         .from_(exp.to_table(table))
         .where(own)
@@ -166,6 +210,7 @@ def _source(rows: exp.Select) -> tuple[str, str]:
 
 def _shared_columns(scan: Scan) -> dict[str, str]:
     """The period and dimension columns of a scan's rows, as SQL: two scans must agree on them."""
+    assert isinstance(scan.rows, exp.Select)
     return {
         p.alias_or_name: p.unalias().sql("duckdb")
         for p in scan.rows.expressions

@@ -34,12 +34,21 @@ def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
     bundled = load_definitions(config.kpi_definitions).definitions
     nps = next(d for d in bundled if d.name == "nps")
     csat = next(d for d in bundled if d.name == "csat")
+    loop_time = next(d for d in bundled if d.name == "loop_closure_time")
+    balance = next(d for d in bundled if d.name == "experience_balance")
     return [
         *bundled,
         _variant(folder, nps, "nps_by_region_yearly", grains=["year", "month"], dimensions=["region"]),
         _variant(folder, nps, "nps_in_total", grains=["week"], dimensions=[]),
         _variant(folder, csat, "csat_chat", filter="channel = 'Chat'"),
         _variant(folder, csat, "csat_chat_too", filter="channel = 'Chat'", dimensions=["region", "team"]),
+        # the same union of closed and due cases: shares with the two bundled loop-closure KPIs
+        _variant(folder, loop_time, "loop_p90", statistic="p90_hours"),
+        # a union is shared only when it is the same: another deadline, or other grains, make other rows
+        _variant(folder, loop_time, "loop_time_24h", sla_hours=24),
+        _variant(folder, loop_time, "loop_time_monthly", grains=["month"], dimensions=["team"]),
+        # several tables: shared only with the very same union
+        _variant(folder, balance, "balance_ratio", statistic="ratio", direction="higher_is_better"),
     ]
 
 
@@ -59,6 +68,8 @@ def test_each_kpi_gets_the_counts_of_its_own_query(
             frozenset({"nps", "csat", "ces", "nps_by_region_yearly", "nps_in_total"}),
             frozenset({"csat_chat", "csat_chat_too"}),
             frozenset({"enps", "engagement"}),
+            frozenset({"loop_closure_time", "loop_closure_sla", "loop_p90"}),
+            frozenset({"experience_balance", "balance_ratio"}),
         }
         by_name: dict[str, CompiledKpi] = {c.definition.name: c for c in compiled}
         for name, query in shared.queries.items():
@@ -70,7 +81,7 @@ def test_each_kpi_gets_the_counts_of_its_own_query(
         assert not con.execute("SELECT * FROM duckdb_tables() WHERE temporary").fetchall()
 
 
-def test_kpis_with_a_window_or_several_tables_run_their_own_query(
+def test_kpis_with_a_window_or_rows_of_their_own_run_their_own_query(
     demo_build: tuple[AppConfig, RefreshReport], tmp_path: Path
 ) -> None:
     config = demo_build[0]
@@ -82,10 +93,10 @@ def test_kpis_with_a_window_or_several_tables_run_their_own_query(
         schema = raw_schema(con)
         compiled = {d.name: compile_kpi(d, schema, periods) for d in [*bundled, rolling]}
         assert compiled["nps_rolling"].scan is None  # days first, then windows of days
-        assert compiled["experience_balance"].scan is None  # survey and reviews together
-        assert compiled["loop_closure_time"].scan is None  # closed cases and cases due
         shared = scans.share(con, list(compiled.values()), periods)
-        assert not {"nps_rolling", "experience_balance", "loop_closure_time"} & set(shared.queries)
+        # survey and reviews together: no other KPI reads that union
+        assert not {"nps_rolling", "experience_balance"} & set(shared.queries)
+        assert shared.partners("loop_closure_time") == ("loop_closure_sla",)
         shared.drop(con)
 
 
@@ -99,6 +110,7 @@ def test_a_refresh_shares_scans_and_a_failing_shared_scan_leaves_each_kpi_to_fai
     assert set(outcomes["nps"].shared_with) == {"csat", "ces"}
     assert outcomes["enps"].shared_with == ("engagement",)
     assert outcomes["experience_balance"].shared_with == ()
+    assert outcomes["loop_closure_time"].shared_with == ("loop_closure_sla",)
 
     for name in ("csat", "ces"):
         text = (folder / f"{name}.yaml").read_text(encoding="utf-8")
