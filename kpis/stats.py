@@ -10,7 +10,10 @@ from statistics import NormalDist
 
 import numpy as np
 import numpy.typing as npt
-from scipy import stats
+
+# The distribution functions themselves: scipy.stats gives the same values but takes three times
+# as long to import (0.57 s against 0.20 s here), which every refresh and page load paid.
+from scipy import special
 
 Z95 = NormalDist().inv_cdf(0.975)  # 1.959963...
 SIGNIFICANCE_LEVEL = 0.05
@@ -55,7 +58,7 @@ def two_sample_z(
     with np.errstate(invalid="ignore", divide="ignore"):
         se = scale * np.sqrt(variance / n + previous_variance / previous_n)
         z = (value - previous_value) / se
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * special.ndtr(-np.abs(z))  # normal upper tail
     return np.where(np.isfinite(z), p, np.nan)
 
 
@@ -76,14 +79,14 @@ def two_proportion_z(successes: Floats, n: Floats, previous_successes: Floats, p
         pooled = (successes + previous_successes) / (n + previous_n)
         se = np.sqrt(pooled * (1 - pooled) * (1 / n + 1 / previous_n))
         z = (successes / n - previous_successes / previous_n) / se
-    p = 2.0 * stats.norm.sf(np.abs(z))
+    p = 2.0 * special.ndtr(-np.abs(z))  # normal upper tail
     return np.where(np.isfinite(z), p, np.nan)
 
 
 def t_interval(mean: Floats, variance: Floats, n: Floats) -> tuple[Floats, Floats]:
     """Mean +/- t(0.975, n-1) * s / sqrt(n), with the sample variance s^2 (NaN for n < 2)."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        t = stats.t.ppf(0.975, n - 1)
+        t = special.stdtrit(n - 1, 0.975)  # Student's t quantile
         half = t * np.sqrt(variance / n)
     valid = n >= 2
     return np.where(valid, mean - half, np.nan), np.where(valid, mean + half, np.nan)
@@ -97,7 +100,7 @@ def welch_t(
         a, b = variance / n, previous_variance / previous_n
         t = (mean - previous_mean) / np.sqrt(a + b)
         df = (a + b) ** 2 / (a**2 / (n - 1) + b**2 / (previous_n - 1))
-        p = 2.0 * stats.t.sf(np.abs(t), df)
+        p = 2.0 * special.stdtr(df, -np.abs(t))  # Student's t upper tail
     return np.where(np.isfinite(t) & np.isfinite(df), p, np.nan)
 
 
