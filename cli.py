@@ -130,7 +130,7 @@ def _refresh(config: AppConfig, *, full: bool, load: bool) -> None:
         elif outcome.ok:
             scope = f" (periods from {outcome.since:%Y-%m-%d} aggregated again)" if outcome.since else ""
             if outcome.shared_with:
-                scope += f" (one scan of its rows with {', '.join(outcome.shared_with)})"
+                scope += f" (scan shared with {', '.join(outcome.shared_with)})"
             console.print(f"kpi {outcome.name}: {outcome.rows:,} values in {outcome.seconds:.2f}s{scope}")
     wins = {
         "kept": "unchanged, kept",

@@ -68,6 +68,9 @@ class CompiledKpi:
     # kpis.scans may compute it together with other KPIs reading the same rows.
     scan: Scan | None = None
     since: date | None = None
+    # A KPI reading several sources whose aggregates are all counts: one scan per source, whose
+    # counts add up to the KPI's; kpis.scans may compute a part with other KPIs reading that table.
+    parts: tuple[Scan, ...] = ()
 
     @property
     def sql(self) -> str:
@@ -102,13 +105,83 @@ def compile_kpi(
         union = exp.union(union, part, distinct=False)
     aggregates = measure.aggregates(spec)
     query: exp.Query = grouped(union, grains, spec.dimensions, aggregates)
-    scan = None
+    scan: Scan | None = None
+    parts: tuple[Scan, ...] = ()
     if not spec.window_days:
         values = tuple(dict.fromkeys(name for source in sources for name in source.columns))
         scan = Scan(union.copy(), grains, tuple(spec.dimensions), values, aggregates)
+        if len(rows) > 1 and all(_is_count(aggregate) for aggregate in aggregates.values()):
+            parts = tuple(
+                _part(part, source, grains, tuple(spec.dimensions), aggregates)
+                for part, source in zip(rows, sources, strict=True)
+            )
     if spec.window_days:
         query = _trailing(query, spec, list(aggregates), periods)
-    return CompiledKpi(definition, counts_from(definition, query, periods, since=since), scan, since)
+    return CompiledKpi(definition, counts_from(definition, query, periods, since=since), scan, since, parts)
+
+
+def _is_count(aggregate: exp.Expr) -> bool:
+    counted = aggregate.this if isinstance(aggregate, exp.Filter) else aggregate
+    return isinstance(counted, exp.Count) and not counted.args.get("distinct")
+
+
+def _part(
+    rows: exp.Select,
+    source: RowSource,
+    grains: tuple[Grain, ...],
+    dimensions: tuple[str, ...],
+    aggregates: Mapping[str, exp.Expr],
+) -> Scan:
+    """One source's share of a KPI's counts, with the row values constant in it (which source a row
+    comes from) put into the aggregates: a count that cannot include its rows is 0, not a filter."""
+    constants = {alias: value for alias, value in source.columns.items() if isinstance(value, exp.Literal)}
+
+    def put(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, exp.Column) and not node.table and node.name in constants:
+            return constants[node.name].copy()
+        return node
+
+    counts = {name: _constant_filter_folded(aggregate.copy().transform(put)) for name, aggregate in aggregates.items()}
+    return Scan(rows.copy(), grains, dimensions, tuple(source.columns), counts)
+
+
+def _constant_filter_folded(count: exp.Expr) -> exp.Expr:
+    """COUNT(*) FILTER (WHERE 0 = 1 AND ...) as 0, and (WHERE 0 = 0 AND c) as (WHERE c)."""
+    if not isinstance(count, exp.Filter):
+        return count
+    condition = _folded(count.expression.this)
+    while isinstance(condition, exp.Paren):
+        condition = condition.this
+    if isinstance(condition, exp.Boolean):
+        return count.this if condition.this else exp.cast(exp.Literal.number(0), "BIGINT")
+    return exp.Filter(this=count.this, expression=exp.Where(this=condition))
+
+
+def _equal_constants(left: exp.Literal, right: exp.Literal) -> bool | None:
+    """Whether two numbers, or two strings, are equal; None for a number and a string."""
+    if left.is_number and right.is_number:
+        return float(left.this) == float(right.this)
+    if left.is_string and right.is_string:
+        return bool(left.this == right.this)
+    return None
+
+
+def _folded(condition: exp.Expr) -> exp.Expr:
+    """`condition` with comparisons of two constants, and ANDs with a constant, folded."""
+    if isinstance(condition, exp.Paren):
+        inner = _folded(condition.this)
+        return inner if isinstance(inner, exp.Boolean) else exp.Paren(this=inner)
+    left, right = condition.args.get("this"), condition.args.get("expression")
+    if isinstance(condition, exp.EQ) and isinstance(left, exp.Literal) and isinstance(right, exp.Literal):
+        equal = _equal_constants(left, right)
+        return condition if equal is None else exp.Boolean(this=equal)
+    if isinstance(condition, exp.And):
+        left, right = _folded(condition.this), _folded(condition.expression)
+        for constant, other in ((left, right), (right, left)):
+            if isinstance(constant, exp.Boolean):
+                return other if constant.this else constant
+        return exp.And(this=left, expression=right)
+    return condition
 
 
 def grouped(

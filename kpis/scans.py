@@ -6,10 +6,13 @@ periods and dimensions where they overlap), one query computes all their aggrega
 of their grouping sets into a TEMP table, and each KPI's counts are selected from it. A KPI's rows
 there are exactly those of its own query (same rows, same groups, same aggregate expressions; see
 tests/kpis/test_scans.py); the table is read, and each row's periods computed, once instead of
-once per KPI. KPIs whose rows are a UNION ALL of several sources (e.g. the two loop-closure KPIs:
-closed cases and cases due) share a scan only with KPIs whose rows are the very same union. An
-aggregate several members compute alike (the loop-closure KPIs' sorted closing times) is computed
-once.
+once per KPI. An aggregate several members compute alike (the loop-closure KPIs' sorted closing
+times) is computed once.
+
+KPIs whose rows are a UNION ALL of several sources share a scan with KPIs whose rows are the very
+same union (the two loop-closure KPIs: closed cases and cases due). Failing that, one that only
+counts (experience balance: surveys and reviews) shares each source's scan as a part: its counts
+are the sum, per key, of its parts' counts, each part from a shared scan or from a query of its own.
 """
 
 from __future__ import annotations
@@ -28,16 +31,25 @@ from kpis.state import KEYS
 TEMP_PREFIX = "_shared_counts"
 
 
+@dataclass(frozen=True)
+class _Member:
+    """A KPI's scan in a group: its whole scan, or one part (one source) of it."""
+
+    kpi: CompiledKpi
+    scan: Scan
+    part: int | None = None
+
+
 @dataclass
 class _Group:
-    """KPIs whose scans read the same rows; each one's row values and aggregates renamed apart.
+    """Scans that read the same rows; each one's row values and aggregates renamed apart.
 
     When the rows are a union of several sources, every member's rows are that same union, and
     its row values are not renamed (they are the same values).
     """
 
     rows: exp.Query
-    members: list[CompiledKpi] = field(default_factory=list)
+    members: list[_Member] = field(default_factory=list)
     shared_columns: dict[str, str] = field(default_factory=dict)  # period and dimension alias -> SQL
 
     @property
@@ -53,11 +65,10 @@ class _Group:
         columns = _shared_columns(scan)
         return all(self.shared_columns.get(alias, sql) == sql for alias, sql in columns.items())
 
-    def add(self, compiled: CompiledKpi) -> None:
-        assert compiled.scan is not None
-        self.members.append(compiled)
+    def add(self, member: _Member) -> None:
+        self.members.append(member)
         if self.one_select:
-            self.shared_columns |= _shared_columns(compiled.scan)
+            self.shared_columns |= _shared_columns(member.scan)
 
 
 @dataclass(frozen=True)
@@ -72,22 +83,23 @@ class SharedCounts:
     """The counts queries of KPIs computed in a shared scan, by KPI name."""
 
     queries: dict[str, exp.Query] = field(default_factory=dict)
-    scans: dict[str, SharedScan] = field(default_factory=dict)
+    scans: dict[str, list[SharedScan]] = field(default_factory=dict)
+    tables: list[str] = field(default_factory=list)
 
     def query(self, kpi: str) -> exp.Query | None:
         return self.queries.get(kpi)
 
     def partners(self, kpi: str) -> tuple[str, ...]:
-        scan = self.scans.get(kpi)
-        return tuple(k for k in scan.kpis if k != kpi) if scan else ()
+        """The other KPIs in the scans this one's counts come from."""
+        kpis = [k for scan in self.scans.get(kpi, []) for k in scan.kpis]
+        return tuple(k for k in dict.fromkeys(kpis) if k != kpi)
 
     def seconds(self, kpi: str) -> float:
-        """Each KPI's share of the time its scan took."""
-        scan = self.scans.get(kpi)
-        return scan.seconds / len(scan.kpis) if scan else 0.0
+        """Each KPI's share of the time its scans took."""
+        return sum(scan.seconds / len(set(scan.kpis)) for scan in self.scans.get(kpi, []))
 
     def drop(self, con: duckdb.DuckDBPyConnection) -> None:
-        for table in {scan.table for scan in self.scans.values()}:
+        for table in self.tables:
             con.execute(f"DROP TABLE IF EXISTS {exp.to_identifier(table).sql('duckdb')}")
 
 
@@ -98,30 +110,59 @@ def share(con: duckdb.DuckDBPyConnection, compiled: Sequence[CompiledKpi], perio
     query, so that the failure is reported against the KPI that causes it.
     """
     shared = SharedCounts()
+    parts: dict[str, dict[int, exp.Select]] = {}  # KPI -> its parts counted in a shared scan
+    failed: set[str] = set()  # KPIs with a part in a shared scan that failed
     for index, group in enumerate(_groups(compiled)):
         table = f"{TEMP_PREFIX}_{index}"
         started = time.perf_counter()
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {fused_query(group).sql('duckdb')}")
+            shared.tables.append(table)
         except duckdb.Error:
+            failed |= {m.kpi.definition.name for m in group.members if m.part is not None}
             continue
-        scan = SharedScan(table, tuple(c.definition.name for c in group.members), time.perf_counter() - started)
+        scan = SharedScan(table, tuple(m.kpi.definition.name for m in group.members), time.perf_counter() - started)
         for member, columns in zip(group.members, _fused_aggregates(group)[1], strict=True):
-            shared.queries[member.definition.name] = _selected(member, columns, table, periods)
-            shared.scans[member.definition.name] = scan
+            name = member.kpi.definition.name
+            selection = _selection(member.scan, columns, table)
+            if member.part is None:
+                shared.queries[name] = counts_from(member.kpi.definition, selection, periods, since=member.kpi.since)
+            else:
+                parts.setdefault(name, {})[member.part] = selection
+            shared.scans.setdefault(name, []).append(scan)
+    for kpi in compiled:
+        name = kpi.definition.name
+        if name in parts and name not in failed:
+            shared.queries[name] = counts_from(kpi.definition, _added(kpi, parts[name]), periods, since=kpi.since)
+        elif name in parts:
+            del shared.scans[name]
     return shared
 
 
 def _groups(compiled: Sequence[CompiledKpi]) -> list[_Group]:
+    """Groups of two scans or more: whole scans first, then the parts of KPIs left alone."""
     groups: list[_Group] = []
-    for kpi in compiled:
-        if kpi.scan is None:
-            continue
-        group = next((g for g in groups if g.accepts(kpi.scan)), None)
+
+    def place(member: _Member) -> _Group:
+        group = next((g for g in groups if g.accepts(member.scan)), None)
         if group is None:
-            group = _Group(kpi.scan.rows)
+            group = _Group(member.scan.rows)
             groups.append(group)
-        group.add(kpi)
+        group.add(member)
+        return group
+
+    alone: list[tuple[CompiledKpi, _Group]] = []
+    for kpi in compiled:
+        if kpi.scan is not None:
+            alone.append((kpi, place(_Member(kpi, kpi.scan))))
+    for kpi, group in alone:
+        if kpi.parts and len(group.members) == 1:
+            groups.remove(group)
+            placed = [place(_Member(kpi, scan, part)) for part, scan in enumerate(kpi.parts)]
+            if all(len(g.members) == 1 for g in placed):  # shares nothing: back to its own query
+                for g in placed:
+                    groups.remove(g)
+                groups.append(group)
     return [g for g in groups if len(g.members) > 1]
 
 
@@ -132,7 +173,6 @@ def fused_query(group: _Group) -> exp.Select:
     projections: dict[str, exp.Expr] = {}
     for position, member in enumerate(group.members):
         scan = member.scan
-        assert scan is not None
         grains += [g for g in scan.grains if g not in grains]
         dimensions += [d for d in scan.dimensions if d not in dimensions]
         if group.one_select:
@@ -158,11 +198,9 @@ def _fused_aggregates(group: _Group) -> tuple[dict[str, exp.Expr], list[dict[str
     by_sql: dict[str, str] = {}
     columns: list[dict[str, str]] = []
     for position, member in enumerate(group.members):
-        scan = member.scan
-        assert scan is not None
         renamed = _row_values_renamed(group, position)
         own: dict[str, str] = {}
-        for name, aggregate in scan.aggregates.items():
+        for name, aggregate in member.scan.aggregates.items():
             expression = _with_columns_renamed(aggregate, renamed)
             key = expression.sql("duckdb")
             if key not in by_sql:
@@ -176,14 +214,11 @@ def _fused_aggregates(group: _Group) -> tuple[dict[str, exp.Expr], list[dict[str
 def _row_values_renamed(group: _Group, position: int) -> dict[str, str]:
     """A member's row values under the names they have in the fused rows."""
     scan = group.members[position].scan
-    assert scan is not None
     return {value: _renamed(position, value) for value in scan.row_values} if group.one_select else {}
 
 
-def _selected(member: CompiledKpi, columns: dict[str, str], table: str, periods: PeriodSettings) -> exp.Query:
-    """Member's aggregates under their own names, only for its own grains and dimensions."""
-    scan = member.scan
-    assert scan is not None
+def _selection(scan: Scan, columns: dict[str, str], table: str) -> exp.Select:
+    """A member's aggregates under their own names, only for its own grains and dimensions."""
     own = exp.and_(
         exp.In(this=exp.column("grain"), expressions=[exp.Literal.string(g) for g in scan.grains]),
         exp.In(
@@ -191,7 +226,7 @@ def _selected(member: CompiledKpi, columns: dict[str, str], table: str, periods:
             expressions=[exp.Literal.string(d) for d in (TOTAL_DIMENSION, *scan.dimensions)],
         ),
     )
-    selection = (
+    return (
         exp.select(
             *KEYS,
             *(exp.alias_(exp.column(columns[name], quoted=True), name, quoted=True) for name in scan.aggregates),
@@ -199,7 +234,28 @@ def _selected(member: CompiledKpi, columns: dict[str, str], table: str, periods:
         .from_(exp.to_table(table))
         .where(own)
     )
-    return counts_from(member.definition, selection, periods, since=member.since)
+
+
+def _added(kpi: CompiledKpi, shared_parts: dict[int, exp.Select]) -> exp.Select:
+    """A KPI's counts per key as the sum of its parts' counts (a part not shared: its own query)."""
+    selections: list[exp.Query] = []
+    for index, part in enumerate(kpi.parts):
+        if index in shared_parts:
+            selections.append(shared_parts[index])
+        else:
+            selections.append(grouped(part.rows, part.grains, part.dimensions, part.aggregates))
+    union = selections[0]
+    for selection in selections[1:]:
+        union = exp.union(union, selection, distinct=False)
+    names = list(kpi.parts[0].aggregates)
+    return (
+        exp.select(
+            *KEYS,
+            *(exp.alias_(exp.cast(exp.Sum(this=exp.column(n, quoted=True)), "BIGINT"), n, quoted=True) for n in names),
+        )
+        .from_(exp.alias_(exp.Subquery(this=union), "parts"))
+        .group_by(*KEYS)
+    )
 
 
 def _source(rows: exp.Select) -> tuple[str, str]:

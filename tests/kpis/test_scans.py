@@ -47,8 +47,11 @@ def _definitions(folder: Path, config: AppConfig) -> list[KpiDefinition]:
         # a union is shared only when it is the same: another deadline, or other grains, make other rows
         _variant(folder, loop_time, "loop_time_24h", sla_hours=24),
         _variant(folder, loop_time, "loop_time_monthly", grains=["month"], dimensions=["team"]),
-        # several tables: shared only with the very same union
-        _variant(folder, balance, "balance_ratio", statistic="ratio", direction="higher_is_better"),
+        # surveys and reviews, other dimensions: not the same union, so each source's part is shared,
+        # the survey's with NPS & co, the reviews' with experience balance's
+        _variant(folder, balance, "balance_by_channel", dimensions=["channel", "region"]),
+        # the same union as experience balance's: shared whole (its parts are not used)
+        _variant(folder, balance, "balance_ratio", statistic="ratio"),
     ]
 
 
@@ -65,7 +68,7 @@ def test_each_kpi_gets_the_counts_of_its_own_query(
         shared = scans.share(con, compiled, periods)
         groups = {frozenset((kpi, *shared.partners(kpi))) for kpi in shared.queries}
         assert groups == {
-            frozenset({"nps", "csat", "ces", "nps_by_region_yearly", "nps_in_total"}),
+            frozenset({"nps", "csat", "ces", "nps_by_region_yearly", "nps_in_total", "balance_by_channel"}),
             frozenset({"csat_chat", "csat_chat_too"}),
             frozenset({"enps", "engagement"}),
             frozenset({"loop_closure_time", "loop_closure_sla", "loop_p90"}),
@@ -81,7 +84,7 @@ def test_each_kpi_gets_the_counts_of_its_own_query(
         assert not con.execute("SELECT * FROM duckdb_tables() WHERE temporary").fetchall()
 
 
-def test_kpis_with_a_window_or_rows_of_their_own_run_their_own_query(
+def test_a_window_runs_its_own_query_and_a_kpi_of_several_tables_adds_up_its_parts(
     demo_build: tuple[AppConfig, RefreshReport], tmp_path: Path
 ) -> None:
     config = demo_build[0]
@@ -94,10 +97,17 @@ def test_kpis_with_a_window_or_rows_of_their_own_run_their_own_query(
         compiled = {d.name: compile_kpi(d, schema, periods) for d in [*bundled, rolling]}
         assert compiled["nps_rolling"].scan is None  # days first, then windows of days
         shared = scans.share(con, list(compiled.values()), periods)
-        # survey and reviews together: no other KPI reads that union
-        assert not {"nps_rolling", "experience_balance"} & set(shared.queries)
+        assert "nps_rolling" not in shared.queries
         assert shared.partners("loop_closure_time") == ("loop_closure_sla",)
+        # surveys and reviews: the survey's part from the scan NPS, CSAT and CES share, the reviews'
+        # (read by no other KPI) from a query of its own, added up
+        assert set(shared.partners("experience_balance")) == {"nps", "csat", "ces"}
+        own = counts_in_key_order(con, compiled["experience_balance"].sql)
+        got = counts_in_key_order(con, shared.queries["experience_balance"].sql("duckdb"))
+        assert len(own) > 0
+        pd.testing.assert_frame_equal(got, own, check_exact=True, obj="experience_balance")
         shared.drop(con)
+        assert not con.execute("SELECT * FROM duckdb_tables() WHERE temporary").fetchall()
 
 
 def test_a_refresh_shares_scans_and_a_failing_shared_scan_leaves_each_kpi_to_fail_alone(tmp_path: Path) -> None:
@@ -107,9 +117,9 @@ def test_a_refresh_shares_scans_and_a_failing_shared_scan_leaves_each_kpi_to_fai
     config_file = write_config(tmp_path, kpi_definitions=str(folder))
     report = refresh(load_config(config_file))
     outcomes = {o.name: o for o in report.kpis.outcomes}
-    assert set(outcomes["nps"].shared_with) == {"csat", "ces"}
+    assert set(outcomes["nps"].shared_with) == {"csat", "ces", "experience_balance"}
     assert outcomes["enps"].shared_with == ("engagement",)
-    assert outcomes["experience_balance"].shared_with == ()
+    assert set(outcomes["experience_balance"].shared_with) == {"nps", "csat", "ces"}
     assert outcomes["loop_closure_time"].shared_with == ("loop_closure_sla",)
 
     for name in ("csat", "ces"):
