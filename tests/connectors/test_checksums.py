@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+import xxhash
 
 from connectors import files
 from connectors.files import file_checksum, same_content
@@ -39,14 +38,23 @@ def _settled(path: Path) -> None:
 
 def _unreadable(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     read: list[Path] = []
-    real = hashlib.file_digest
+    real = files.content_digest
 
-    def counting(handle: Any, digest: str) -> Any:
-        read.append(Path(handle.name))
-        return real(handle, digest)
+    def counting(path: Path) -> str:
+        read.append(path)
+        return real(path)
 
-    monkeypatch.setattr(hashlib, "file_digest", counting)
+    monkeypatch.setattr(files, "content_digest", counting)
     return read
+
+
+def test_the_digest_is_xxh3_128_of_the_whole_file_read_in_chunks(tmp_path: Path) -> None:
+    export = tmp_path / "big.csv"
+    content = os.urandom(2 * files.CHUNK_BYTES + 12345)
+    export.write_bytes(content)
+    assert files.content_digest(export) == xxhash.xxh3_128(content).hexdigest()
+    export.write_bytes(content[:-1] + bytes([content[-1] ^ 1]))  # the last byte differs
+    assert files.content_digest(export) != xxhash.xxh3_128(content).hexdigest()
 
 
 def test_a_file_at_rest_with_the_same_stat_is_not_read_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
