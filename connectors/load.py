@@ -223,13 +223,15 @@ def _accept_staged(
     """
     file = file_load.file
     try:
-        values, reason = _converted(con, spec, staged)
-        duplicates = _has_duplicate_keys(con, spec, staged, values)
+        converted = _converted(con, spec, staged)
+        duplicates = _has_duplicate_keys(con, spec, staged, converted)
         lineage = {"_source": name, "_file": file, "_load_id": load_id}
-        selected = [exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in values.items()]
+        selected = [
+            exp.alias_(value, exp.to_identifier(target, quoted=True)) for target, value in converted.values.items()
+        ]
         selected += [exp.alias_(exp.Literal.string(value), key) for key, value in lineage.items()]
-        accepted = _passing(spec, staged, values, reason, duplicates=duplicates).select(*selected, append=False)
-        query = _refused_query(spec, staged, values, reason, duplicates=duplicates)
+        accepted = _passing(spec, staged, converted, duplicates=duplicates).select(*selected, append=False)
+        query = _refused_query(spec, staged, converted, duplicates=duplicates)
         write = (
             partial(_upsert, con, name, spec, accepted) if spec.primary_key else partial(_insert, con, spec, accepted)
         )
@@ -270,26 +272,59 @@ def _accept_staged(
     file_load.rows_rejected = file_load.rows_read - loaded
 
 
-def _converted(
-    con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput
-) -> tuple[dict[str, exp.Expr], exp.Expr]:
+@dataclass(frozen=True)
+class _Converted:
+    """Each target column converted, and why a row is refused, over `layer(input)`.
+
+    A conversion that is more than a column (a cast, a parsed time stamp) is computed once per row,
+    as a column of the layer (`_cv_<n>`): the checks, the WHERE and the values written all read it.
+    Written inline, DuckDB parsed a text time stamp up to four times per row.
+    """
+
+    values: dict[str, exp.Expr]
+    reason: exp.Expr
+    columns: dict[str, exp.Expr] = field(default_factory=dict)
+
+    def layer(self, scan: exp.Expr, *extra: exp.Expr) -> exp.Expr:
+        """The input's rows with the conversions' columns (and `extra` ones) beside their own."""
+        if not self.columns and not extra:
+            return scan
+        computed = [exp.alias_(value.copy(), alias, quoted=True) for alias, value in self.columns.items()]
+        return exp.select(exp.Star(), *computed, *extra).from_(scan).subquery("_converted")
+
+
+def _converted(con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput) -> _Converted:
     """Each target column as an expression on the input's columns, and why a row is refused."""
     describe = exp.select("*").from_(staged.check_scan()).limit(0)
     staged_types = {str(row[0]): str(row[1]) for row in con.execute("DESCRIBE " + sql.to_sql(describe)).fetchall()}
     values: dict[str, exp.Expr] = {}
+    columns: dict[str, exp.Expr] = {}
     reasons: list[exp.Expr] = []
     key = set(spec.primary_key or ())
     for target, column in spec.columns.items():
         value, failed = convert.conversion(target, column, staged_types[target])
+        if not isinstance(value, exp.Column):
+            alias = f"_cv_{len(columns)}"
+            columns[alias] = value
+            value, failed = _computed_once(value, alias, failed)
         if failed is not None:
             reasons.append(failed)
         reasons += convert.check_reasons(target, column, value, required=column.required or target in key)
         values[target] = pseudonymise.hashed(value) if target in spec.pseudonymise else value
-    return values, convert.joined(reasons)
+    return _Converted(values, convert.joined(reasons), columns)
+
+
+def _computed_once(value: exp.Expr, alias: str, failed: exp.Expr | None) -> tuple[exp.Expr, exp.Expr | None]:
+    """The layer's column `alias` for `value`, and `failed` reading that column instead of `value`."""
+    column = exp.column(alias, quoted=True)
+    if failed is None:
+        return column, None
+    text = value.sql("duckdb")
+    return column, failed.transform(lambda node: column.copy() if node.sql("duckdb") == text else node)
 
 
 def _has_duplicate_keys(
-    con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput, values: dict[str, exp.Expr]
+    con: duckdb.DuckDBPyConnection, spec: SourceBase, staged: StagedInput, converted: _Converted
 ) -> bool:
     """Whether two rows may share a primary key: a cheap aggregate on the key columns alone.
 
@@ -298,10 +333,10 @@ def _has_duplicate_keys(
     """
     if not spec.primary_key:
         return False
-    keys = [values[k].copy() for k in spec.primary_key]
+    keys = [converted.values[k].copy() for k in spec.primary_key]
     repeated = (
         exp.select("1")
-        .from_(staged.check_scan())
+        .from_(converted.layer(staged.check_scan()))
         .where(exp.and_(*[exp.Not(this=exp.Is(this=key.copy(), expression=exp.null())) for key in keys]))
         .group_by(*keys)
         .having("count(*) > 1")
@@ -310,10 +345,11 @@ def _has_duplicate_keys(
     return bool(con.execute(sql.to_sql(repeated)).fetchall())
 
 
-def _numbered(scan: exp.Expr, staged: StagedInput, reason: exp.Expr) -> exp.Select:
+def _numbered(scan: exp.Expr, staged: StagedInput, converted: _Converted) -> exp.Select:
     """The rows of `scan` with their ordinal (`_ordinal`) and why each is refused (`_reason`)."""
-    extra = [exp.alias_(staged.ordinal.copy(), ORDINAL), exp.alias_(reason.copy(), REASON)]
-    return exp.select(exp.Star(), *extra).from_(scan)
+    # the ordinal beside the conversions, in the input's own SELECT: a staging table's rowid is there
+    layer = converted.layer(scan, exp.alias_(staged.ordinal.copy(), ORDINAL))
+    return exp.select(exp.Star(), exp.alias_(converted.reason.copy(), REASON)).from_(layer)
 
 
 def _replaced(spec: SourceBase, values: dict[str, exp.Expr]) -> exp.Expr:
@@ -324,36 +360,30 @@ def _replaced(spec: SourceBase, values: dict[str, exp.Expr]) -> exp.Expr:
     return later
 
 
-def _passing(
-    spec: SourceBase, staged: StagedInput, values: dict[str, exp.Expr], reason: exp.Expr, *, duplicates: bool
-) -> exp.Select:
+def _passing(spec: SourceBase, staged: StagedInput, converted: _Converted, *, duplicates: bool) -> exp.Select:
     """FROM and WHERE of the rows that are written (select list left to the caller)."""
     if not duplicates:
-        return exp.select("*").from_(staged.scan()).where(exp.EQ(this=reason.copy(), expression=exp.Literal.string("")))
+        passes = exp.EQ(this=converted.reason.copy(), expression=exp.Literal.string(""))
+        return exp.select("*").from_(converted.layer(staged.scan())).where(passes)
     # the last valid row of each key wins: an unordered partition max, no sort by key and ordinal
-    numbered = _numbered(staged.scan(), staged, reason).subquery("_input")
+    numbered = _numbered(staged.scan(), staged, converted).subquery("_input")
     return (
         exp.select("*")
         .from_(numbered)
         .where(exp.EQ(this=exp.column(REASON), expression=exp.Literal.string("")))
-        .qualify(exp.EQ(this=exp.column(ORDINAL), expression=_replaced(spec, values)))
+        .qualify(exp.EQ(this=exp.column(ORDINAL), expression=_replaced(spec, converted.values)))
     )
 
 
 def _refused_query(
-    spec: SourceBase,
-    staged: StagedInput,
-    values: dict[str, exp.Expr],
-    reason: exp.Expr,
-    *,
-    duplicates: bool,
+    spec: SourceBase, staged: StagedInput, converted: _Converted, *, duplicates: bool
 ) -> exp.Select | None:
     """(ordinal, line or NULL, reason, original) of each refused row, in input order; None: none can be.
 
     A row is refused when a check fails, or when a later valid row of the input has its key.
     The original is JSON with pseudonymised columns already hashed.
     """
-    if not duplicates and reason == exp.Literal.string(""):
+    if not duplicates and converted.reason == exp.Literal.string(""):
         return None  # no checks: nothing to refuse, and no need to read the input again
     why: exp.Expr = exp.column(REASON)
     if duplicates:
@@ -364,7 +394,7 @@ def _refused_query(
             ifs=[
                 exp.If(this=exp.NEQ(this=exp.column(REASON), expression=exp.Literal.string("")), true=why),
                 exp.If(
-                    this=exp.GT(this=_replaced(spec, values), expression=exp.column(ORDINAL)),
+                    this=exp.GT(this=_replaced(spec, converted.values), expression=exp.column(ORDINAL)),
                     true=exp.Literal.string(duplicate),
                 ),
             ],
@@ -390,7 +420,7 @@ def _refused_query(
         exp.alias_(line, "_line_no"),
         exp.alias_(why, "_why"),
         exp.alias_(exp.cast(original, "VARCHAR"), "_original"),
-    ).from_(_numbered(staged.check_scan(), staged, reason).subquery("_input"))
+    ).from_(_numbered(staged.check_scan(), staged, converted).subquery("_input"))
     return exp.select("*").from_(flagged.subquery("f")).where("_why <> ''").order_by(ORDINAL)
 
 
