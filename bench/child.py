@@ -87,7 +87,11 @@ def ours_incremental(job: Job) -> Outcome:
 def _ours_results(database: Path) -> Outcome:
     from bench.sides import ours
 
-    return {"check": ours.check_rows(database), "survey_rows": ours.survey_rows(database)}
+    return {
+        "check": ours.check_rows(database),
+        "survey_rows": ours.survey_rows(database),
+        "survey_rejected": ours.survey_rejected(database),
+    }
 
 
 def sql_full(job: Job) -> Outcome:
@@ -95,10 +99,11 @@ def sql_full(job: Job) -> Outcome:
 
     data, database = _dataset(job), Path(job["work"]) / "sql.duckdb"
     database.unlink(missing_ok=True)
+    keep = job["side"] == "duckdb_sql_kept"
     with measured() as timing:
         con = duckdb_sql.connect(database, job.get("memory_limit"))
-        duckdb_sql.load_survey(con, data.survey_files)
-        duckdb_sql.load_others(con, data)
+        duckdb_sql.load_survey(con, data.survey_files, keep_rejects=keep)
+        duckdb_sql.load_others(con, data, keep_rejects=keep)
         duckdb_sql.compute_kpis(con)
         con.close()
     return {"timing": timing.as_dict(), **_sql_results(database)}
@@ -140,7 +145,11 @@ def _sql_results(database: Path) -> Outcome:
 
     con = duckdb_sql.connect(database)
     try:
-        return {"check": duckdb_sql.check_rows(con), "survey_rows": duckdb_sql.survey_rows(con)}
+        return {
+            "check": duckdb_sql.check_rows(con),
+            "survey_rows": duckdb_sql.survey_rows(con),
+            "survey_rejected": duckdb_sql.rejected_rows(con, "feedback"),
+        }
     finally:
         con.close()
 
@@ -228,6 +237,7 @@ WORKLOADS: dict[tuple[str, str], Callable[[Job], Outcome]] = {
     ("duckdb_sql", "full"): sql_full,
     ("duckdb_sql", "kpis"): sql_kpis,
     ("duckdb_sql", "incremental"): sql_incremental,
+    ("duckdb_sql_kept", "full"): sql_full,
     ("pandas", "full"): pandas_full,
     ("pandas", "kpis"): pandas_kpis,
     ("pandas", "incremental"): pandas_incremental,

@@ -16,8 +16,10 @@ from bench.dataset import REPO, Dataset, prepare
 from bench.measure import load_average
 
 ALL_WORKLOADS = ("full", "kpis", "incremental", "dashboard", "readers")
-ALL_SIDES = ("ours", "ours_same", "duckdb_sql", "pandas")
+ALL_SIDES = ("ours", "ours_same", "duckdb_sql", "duckdb_sql_kept", "pandas")
 DATA_WORKLOADS = ("full", "kpis", "incremental")  # run by every side, results compared
+FULL_ONLY = {"duckdb_sql_kept"}  # the same KPIs as duckdb_sql: only its loads differ
+KEEPS_REJECTS = {"ours", "ours_same", "duckdb_sql_kept"}  # their survey rejects are compared too
 OURS_ONLY = ("dashboard", "readers")
 SETUP = {("ours", "incremental_setup"), ("ours_same", "incremental_setup")}
 Log = Callable[[str], None]
@@ -70,6 +72,9 @@ class _Run:
         check = outcome.pop("check", None)
         if check is not None:
             self._check(data, side, workload, check, outcome.get("survey_rows"))
+        rejected = outcome.pop("survey_rejected", None)
+        if rejected is not None and side in KEEPS_REJECTS:
+            self._check_rejects(data, side, workload, rejected)
         record = {"size": data.label, "rows": data.rows, "side": side, "workload": workload, "run": run} | outcome
         self.records.append(record)
         if self.progress is not None:  # so that a later failure does not lose what was measured
@@ -89,6 +94,12 @@ class _Run:
         expected = self.reference.setdefault(f"{data.label}:survey_rows", [survey_rows])[0]
         if survey_rows != expected:
             raise BenchError(f"{side} {workload} at {data.label} kept {survey_rows} survey rows, not {expected}")
+
+    def _check_rejects(self, data: Dataset, side: str, workload: str, rejected: int) -> None:
+        """Every side that keeps what its checks drop keeps the same survey lines."""
+        expected = self.reference.setdefault(f"{data.label}:survey_rejected", [rejected])[0]
+        if rejected != expected:
+            raise BenchError(f"{side} {workload} at {data.label} kept {rejected} survey rejects, not {expected}")
 
     def ensure_ours_built(self, data: Dataset) -> None:
         if not (self.cache / "work" / data.label / "ours" / "cx.duckdb").exists():
@@ -137,7 +148,8 @@ def run_benchmark(
         for run in range(runs):
             for side in ordered_sides:
                 for workload in (w for w in DATA_WORKLOADS if w in workloads):
-                    bench.measure(data, side, workload, run)
+                    if side not in FULL_ONLY or workload == "full":
+                        bench.measure(data, side, workload, run)
             if "full" in workloads:
                 bench.measure(data, "floor", "full", run)
             if "readers" in workloads:

@@ -13,6 +13,7 @@ SIDE_NAMES = {
     "ours": "ours (8 KPIs, wins)",
     "ours_same": "ours (same 4 KPIs)",
     "duckdb_sql": "hand-written DuckDB SQL",
+    "duckdb_sql_kept": "hand-written SQL keeping refused rows",
     "pandas": "pandas (pyarrow CSV reader)",
     "floor": "floor: DuckDB read_csv alone",
 }
@@ -146,13 +147,15 @@ def _bar(results: dict[str, Any], medians: dict[tuple[str, str, str], dict[str, 
         if ours is None:
             continue
         for side, label in (("ours", "ours"), ("ours_same", "ours, same 4 KPIs")):
-            mine, sql = medians.get((size, "full", side)), medians.get((size, "full", "duckdb_sql"))
-            if mine and sql:
-                wall, cpu = mine["wall_s"] / sql["wall_s"], mine["cpu_s"] / sql["cpu_s"]
-                lines.append(
-                    f"| {size} | full refresh ({label}) within 1.3x of hand SQL | wall {wall:.2f}x, CPU {cpu:.2f}x "
-                    f"| {_yes(max(wall, cpu) <= 1.3)} |"
-                )
+            mine = medians.get((size, "full", side))
+            for ceiling, name in (("duckdb_sql", "hand SQL"), ("duckdb_sql_kept", "hand SQL keeping refused rows")):
+                sql = medians.get((size, "full", ceiling))
+                if mine and sql:
+                    wall, cpu = mine["wall_s"] / sql["wall_s"], mine["cpu_s"] / sql["cpu_s"]
+                    lines.append(
+                        f"| {size} | full refresh ({label}) within 1.3x of {name} | wall {wall:.2f}x, CPU {cpu:.2f}x "
+                        f"| {_yes(max(wall, cpu) <= 1.3)} |"
+                    )
             pandas = medians.get((size, "full", "pandas"))
             if mine and pandas:
                 wall, cpu = pandas["wall_s"] / mine["wall_s"], pandas["cpu_s"] / mine["cpu_s"]

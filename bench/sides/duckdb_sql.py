@@ -3,6 +3,11 @@
 Same checks as the loader (types, ranges, allowed values, required values, duplicate keys; a row
 failing any is dropped), then NPS, CSAT %, CES and eNPS counts at every grain and dimension with
 GROUPING SETS. No intervals, targets, changes or lineage: those are what the product adds.
+
+With `keep_rejects` (the side `duckdb_sql_kept`) the analyst also keeps what the checks drop, as
+the product does: every refused row with its line (or row number), why, and its values, and the
+lines the CSV reader could not parse, in one table `rejects`. One statement after another, as a
+script would run them.
 """
 
 from __future__ import annotations
@@ -53,27 +58,117 @@ def connect(database: Path, memory_limit: str | None = None) -> duckdb.DuckDBPyC
     return con
 
 
-def load_survey(con: duckdb.DuckDBPyConnection, files: list[Path], *, append: bool = False) -> None:
+SURVEY_CHECKS = {
+    "response_id": "response_id IS NOT NULL",
+    "responded_at": "responded_at IS NOT NULL",
+    "channel": f"(channel IS NULL OR channel IN {CHANNELS})",
+    "nps": "(nps IS NULL OR nps BETWEEN 0 AND 10)",
+    "csat": "(csat IS NULL OR csat BETWEEN 1 AND 5)",
+    "ces": "(ces IS NULL OR ces BETWEEN 1 AND 7)",
+}
+
+
+def load_survey(
+    con: duckdb.DuckDBPyConnection, files: list[Path], *, append: bool = False, keep_rejects: bool = False
+) -> None:
     paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
+    rejects = ", store_rejects = true" if keep_rejects else ""
     read = (
         f"SELECT {_renamed(SURVEY_COLUMNS)} FROM read_csv({paths}, header = true, delim = ',', quote = '\"', "
-        f"nullstr = {_nulls()}, columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true)"
+        f"nullstr = {_nulls()}, columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true{rejects})"
     )
     checked = f"""
         SELECT * REPLACE (timezone('UTC', responded_at) AS responded_at) FROM ({read})
-        WHERE response_id IS NOT NULL AND responded_at IS NOT NULL
-          AND (channel IS NULL OR channel IN {CHANNELS})
-          AND (nps IS NULL OR nps BETWEEN 0 AND 10) AND (csat IS NULL OR csat BETWEEN 1 AND 5)
-          AND (ces IS NULL OR ces BETWEEN 1 AND 7)"""
+        WHERE {" AND ".join(SURVEY_CHECKS.values())}"""
     con.execute(f"INSERT INTO feedback {checked}" if append else f"CREATE OR REPLACE TABLE feedback AS {checked}")
+    if keep_rejects:
+        _keep_reader_rejects(con, "feedback")
+        for file in files:  # numbered per file, in file order: a streaming window, one thread
+            numbered = (
+                f"SELECT row_number() OVER () + 1 AS line, {_renamed(SURVEY_COLUMNS)} FROM read_csv('{file}', "
+                f"header = true, delim = ',', quote = '\"', nullstr = {_nulls()}, "
+                f"columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true)"
+            )
+            _keep_refused(con, "feedback", str(file), numbered, SURVEY_CHECKS)
 
 
-def load_others(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
+def _keep_reader_rejects(con: duckdb.DuckDBPyConnection, table: str) -> None:
+    """The lines the CSV reader refused (one per line, however many of its fields were wrong)."""
+    _ensure_rejects(con)
+    con.execute(f"""
+        INSERT INTO rejects
+        SELECT '{table}', s.file_path, e.line, string_agg(e.error_message, '; '), any_value(e.csv_line)
+        FROM reject_errors e JOIN reject_scans s USING (scan_id, file_id) GROUP BY ALL""")
+    con.execute("DELETE FROM reject_errors")  # the next store_rejects scan adds to these tables
+    con.execute("DELETE FROM reject_scans")
+
+
+def _keep_refused(
+    con: duckdb.DuckDBPyConnection, table: str, file: str, numbered: str, checks: dict[str, str], *, key: str = ""
+) -> None:
+    """The rows of `numbered` (with a `line` column) failing a check, or repeating `key`, with why."""
+    _ensure_rejects(con)
+    why = "concat_ws('; ', " + ", ".join(f"CASE WHEN NOT {c} THEN '{n}: check failed' END" for n, c in checks.items())
+    failing = " OR ".join(f"NOT {c}" for c in checks.values())
+    if key:
+        why += f", CASE WHEN count(*) OVER (PARTITION BY {key}) > 1 THEN '{key}: repeated' END"
+        failing += f" OR count(*) OVER (PARTITION BY {key}) > 1"
+    con.execute(f"""
+        INSERT INTO rejects
+        SELECT '{table}', '{file}', line, {why}), CAST(to_json(r) AS VARCHAR)
+        FROM ({numbered}) r {"QUALIFY" if key else "WHERE"} {failing}""")
+
+
+def _ensure_rejects(con: duckdb.DuckDBPyConnection) -> None:
+    columns = "target VARCHAR, file VARCHAR, line BIGINT, reason VARCHAR, original VARCHAR"
+    con.execute(f"CREATE TABLE IF NOT EXISTS rejects ({columns})")
+
+
+def rejected_rows(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    """Rows of `table`'s inputs kept as rejects (0 when none were kept)."""
+    if not con.execute("SELECT 1 FROM duckdb_tables() WHERE table_name = 'rejects'").fetchall():
+        return 0
+    # one row per refused row, and per line the reader refused (their line numbers may coincide with
+    # a refused row's, which is numbered among the rows the reader kept)
+    found = con.execute("SELECT count(*) FROM rejects WHERE target = ?", [table]).fetchone()
+    return int(found[0]) if found else 0
+
+
+PULSE_CHECKS = {
+    "respondent_id": "respondent_id IS NOT NULL",
+    "team": "team IS NOT NULL",
+    "survey_month": "survey_month IS NOT NULL",
+    **{q: f"coalesce({q} BETWEEN 1 AND 5, true)" for q in ("pride", "recognition", "tools", "growth", "workload")},
+    "enps": "coalesce(enps BETWEEN 0 AND 10, true)",
+}
+CASES_CHECKS = {
+    "case_id": "case_id IS NOT NULL",
+    "opened_at": "opened_at IS NOT NULL",
+    "reopen_count": "coalesce(reopen_count >= 0, true)",
+    "status": "coalesce(status IN ('Open', 'Closed'), true)",
+}
+REVIEWS_CHECKS = {
+    "review_id": "review_id IS NOT NULL",
+    "published_at": "published_at IS NOT NULL",
+    "rating": "coalesce(rating BETWEEN 1 AND 5, true)",
+    "sentiment": "coalesce(sentiment IN ('positive', 'neutral', 'negative'), true)",
+}
+
+
+def load_others(con: duckdb.DuckDBPyConnection, data: Dataset, *, keep_rejects: bool = False) -> None:
+    pulse_read = (
+        f"read_csv('{data.pulse}', header = true, delim = ',', nullstr = {_nulls()}, "
+        f"columns = {_columns(PULSE_COLUMNS, PULSE_TYPES)}, ignore_errors = true"
+    )
+    rejects = ", store_rejects = true" if keep_rejects else ""
     con.execute(f"""
         CREATE OR REPLACE TABLE employee_pulse AS
-        SELECT {_renamed(PULSE_COLUMNS)} FROM read_csv('{data.pulse}', header = true, delim = ',',
-            nullstr = {_nulls()}, columns = {_columns(PULSE_COLUMNS, PULSE_TYPES)}, ignore_errors = true)
+        SELECT {_renamed(PULSE_COLUMNS)} FROM {pulse_read}{rejects})
         WHERE "Employee Ref" IS NOT NULL AND "Team" IS NOT NULL AND "Survey Month" IS NOT NULL""")
+    if keep_rejects:
+        _keep_reader_rejects(con, "employee_pulse")
+        numbered = f"SELECT row_number() OVER () + 1 AS line, {_renamed(PULSE_COLUMNS)} FROM {pulse_read})"
+        _keep_refused(con, "employee_pulse", str(data.pulse), numbered, PULSE_CHECKS)
     # blanks (NULL) are answers left out, not errors
     con.execute("""
         DELETE FROM employee_pulse WHERE NOT (coalesce(pride BETWEEN 1 AND 5, true)
@@ -94,16 +189,22 @@ def load_others(con: duckdb.DuckDBPyConnection, data: Dataset) -> None:
         WHERE case_id IS NOT NULL AND opened_at IS NOT NULL AND coalesce(reopen_count >= 0, true)
           AND coalesce(status IN ('Open', 'Closed'), true)
         QUALIFY count(*) OVER (PARTITION BY case_id) = 1""")
+    if keep_rejects:
+        numbered = "SELECT row_number() OVER () AS line, * FROM cases_arrow"
+        _keep_refused(con, "cases", str(data.cases), numbered, CASES_CHECKS, key="case_id")
     con.unregister("cases_arrow")
+    reviews_read = f"""read_json('{data.reviews}', format = 'array', columns = {{review_id: 'VARCHAR',
+            published_at: 'TIMESTAMPTZ', platform: 'VARCHAR', rating: 'INTEGER', sentiment: 'VARCHAR',
+            title: 'VARCHAR', "text": 'VARCHAR', product: 'VARCHAR', region: 'VARCHAR'}})"""
     con.execute(f"""
         CREATE OR REPLACE TABLE reviews AS
         SELECT review_id, published_at, platform, rating, sentiment, title, "text" AS review_text, product, region
-        FROM read_json('{data.reviews}', format = 'array', columns = {{review_id: 'VARCHAR',
-            published_at: 'TIMESTAMPTZ', platform: 'VARCHAR', rating: 'INTEGER', sentiment: 'VARCHAR',
-            title: 'VARCHAR', "text": 'VARCHAR', product: 'VARCHAR', region: 'VARCHAR'}})
-        WHERE review_id IS NOT NULL AND published_at IS NOT NULL AND coalesce(rating BETWEEN 1 AND 5, true)
-          AND coalesce(sentiment IN ('positive', 'neutral', 'negative'), true)
+        FROM {reviews_read}
+        WHERE {" AND ".join(REVIEWS_CHECKS.values())}
         QUALIFY count(*) OVER (PARTITION BY review_id) = 1""")
+    if keep_rejects:
+        numbered = f"SELECT row_number() OVER () AS line, * FROM {reviews_read}"
+        _keep_refused(con, "reviews", str(data.reviews), numbered, REVIEWS_CHECKS, key="review_id")
 
 
 def _period(grain: str, column: str) -> str:

@@ -35,3 +35,11 @@ def survey_rows(database: Path) -> int:
     with duckdb.connect(str(database), read_only=True) as con:
         found = con.execute("SELECT count(*) FROM raw.feedback").fetchone()
     return int(found[0]) if found else 0
+
+
+def survey_rejected(database: Path) -> int:
+    """Survey rows (lines) kept in meta.rejects: refused by a check, or unreadable."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        query = "SELECT count(DISTINCT (file, line)) FROM meta.rejects WHERE target_table = 'feedback'"
+        found = con.execute(query).fetchone()
+    return int(found[0]) if found else 0

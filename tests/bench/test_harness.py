@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
@@ -21,7 +22,7 @@ def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) ->
         [3000],
         runs=1,
         workloads=["full", "kpis", "incremental"],
-        sides=["ours", "duckdb_sql", "pandas"],
+        sides=["ours", "duckdb_sql", "duckdb_sql_kept", "pandas"],
         cache=tmp_path,
         readers=1,
         dashboard_baseline=3000,
@@ -31,8 +32,17 @@ def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) ->
     )
     # run_benchmark raises BenchError when a side's NPS, eNPS, CSAT % or CES differ from ours
     done = {(r["workload"], r["side"]) for r in results["records"]}
-    assert {("full", s) for s in ("ours", "duckdb_sql", "pandas", "floor")} <= done
+    assert {("full", s) for s in ("ours", "duckdb_sql", "duckdb_sql_kept", "pandas", "floor")} <= done
     assert {("incremental", s) for s in ("ours", "duckdb_sql", "pandas")} <= done
+    assert ("kpis", "duckdb_sql_kept") not in done  # its KPIs are duckdb_sql's: only its loads differ
+    # and it kept the same survey lines as we did (run_benchmark compares them too)
+    with duckdb.connect(str(tmp_path / "work" / "3k" / "duckdb_sql_kept" / "sql.duckdb"), read_only=True) as con:
+        kept = con.execute("SELECT count(*) FROM rejects WHERE target = 'feedback'").fetchone()
+        refused = con.execute("SELECT count(*) FROM rejects WHERE reason LIKE '%check failed%'").fetchone()
+    with duckdb.connect(str(tmp_path / "work" / "3k" / "ours" / "cx.duckdb"), read_only=True) as con:
+        ours = con.execute("SELECT count(DISTINCT line) FROM meta.rejects WHERE target_table = 'feedback'").fetchone()
+    assert kept is not None and ours is not None and refused is not None
+    assert kept[0] == ours[0] > 0 and refused[0] > 0
     data = results["datasets"]["3k"]
     assert data["new_day_rows"] > 0
     with (tmp_path / "3k-seed7-corrupt0.01" / "survey_base.csv").open(newline="") as base:
