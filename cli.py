@@ -31,7 +31,6 @@ from core.queries import run_read_only_query
 from core.refresh import refresh as run_refresh
 from core.validation import kpi_sql, validate_project
 from kpis import results
-from ui.report import scorecard_html
 
 F = TypeVar("F", bound=Callable[..., Any])
 console = Console()
@@ -106,6 +105,8 @@ def report(config_file: Path | None, out: Path, grain: str) -> None:
             results.values_at_grain(con, grain),
             results.last_refresh(con),
         )
+    from ui.report import scorecard_html  # Altair and the chart exporter: only this command needs them
+
     document = scorecard_html(catalog, values, refreshed, grain)
     out.write_text(document, encoding="utf-8")
     console.print(f"Scorecard written to {out} ({out.stat().st_size / 1024:,.0f} KB)")
