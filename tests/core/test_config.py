@@ -23,6 +23,8 @@ CASES = [
     ("min_above_max.yaml", 8, "min (10.0) is larger than max (0.0)", None),
     ("not_a_mapping.yaml", 1, "must be a set of 'key: value' lines", None),
     ("bad_table_name.yaml", 5, "must be a snake_case name", None),
+    # names starting with '_' are the loader's own (_source, _file, _load_id): a column cannot take one
+    ("column_name_like_lineage.yaml", 8, "starting with a letter", None),
 ]
 
 
