@@ -72,11 +72,7 @@ def load_survey(
     con: duckdb.DuckDBPyConnection, files: list[Path], *, append: bool = False, keep_rejects: bool = False
 ) -> None:
     paths = "[" + ", ".join(f"'{f}'" for f in files) + "]"
-    rejects = ", store_rejects = true" if keep_rejects else ""
-    read = (
-        f"SELECT {_renamed(SURVEY_COLUMNS)} FROM read_csv({paths}, header = true, delim = ',', quote = '\"', "
-        f"nullstr = {_nulls()}, columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true{rejects})"
-    )
+    read = f"SELECT {_renamed(SURVEY_COLUMNS)} FROM {_survey_csv(paths, store_rejects=keep_rejects)}"
     checked = f"""
         SELECT * REPLACE (timezone('UTC', responded_at) AS responded_at) FROM ({read})
         WHERE {" AND ".join(SURVEY_CHECKS.values())}"""
@@ -84,12 +80,18 @@ def load_survey(
     if keep_rejects:
         _keep_reader_rejects(con, "feedback")
         for file in files:  # numbered per file, in file order: a streaming window, one thread
-            numbered = (
-                f"SELECT row_number() OVER () + 1 AS line, {_renamed(SURVEY_COLUMNS)} FROM read_csv('{file}', "
-                f"header = true, delim = ',', quote = '\"', nullstr = {_nulls()}, "
-                f"columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true)"
-            )
+            read_one = _survey_csv(f"'{file}'")
+            numbered = f"SELECT row_number() OVER () + 1 AS line, {_renamed(SURVEY_COLUMNS)} FROM {read_one}"
             _keep_refused(con, "feedback", str(file), numbered, SURVEY_CHECKS)
+
+
+def _survey_csv(paths: str, *, store_rejects: bool = False) -> str:
+    """read_csv of the survey export(s) `paths` (a SQL string or list), typed, bad lines skipped."""
+    rejects = ", store_rejects = true" if store_rejects else ""
+    return (
+        f"read_csv({paths}, header = true, delim = ',', quote = '\"', nullstr = {_nulls()}, "
+        f"columns = {_columns(SURVEY_COLUMNS, SURVEY_TYPES)}, ignore_errors = true{rejects})"
+    )
 
 
 def _keep_reader_rejects(con: duckdb.DuckDBPyConnection, table: str) -> None:
