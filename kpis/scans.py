@@ -115,14 +115,15 @@ def share(con: duckdb.DuckDBPyConnection, compiled: Sequence[CompiledKpi], perio
     for index, group in enumerate(_groups(compiled)):
         table = f"{TEMP_PREFIX}_{index}"
         started = time.perf_counter()
+        aggregates, columns_by_member = _fused_aggregates(group)
         try:
-            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {fused_query(group).sql('duckdb')}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {table} AS {fused_query(group, aggregates).sql('duckdb')}")
             shared.tables.append(table)
         except duckdb.Error:
             failed |= {m.kpi.definition.name for m in group.members if m.part is not None}
             continue
         scan = SharedScan(table, tuple(m.kpi.definition.name for m in group.members), time.perf_counter() - started)
-        for member, columns in zip(group.members, _fused_aggregates(group)[1], strict=True):
+        for member, columns in zip(group.members, columns_by_member, strict=True):
             name = member.kpi.definition.name
             selection = _selection(member.scan, columns, table)
             if member.part is None:
@@ -166,8 +167,8 @@ def _groups(compiled: Sequence[CompiledKpi]) -> list[_Group]:
     return [g for g in groups if len(g.members) > 1]
 
 
-def fused_query(group: _Group) -> exp.Select:
-    """All members' aggregates over the union of their grouping sets, in one scan of the rows."""
+def fused_query(group: _Group, aggregates: dict[str, exp.Expr]) -> exp.Select:
+    """All members' `aggregates` (see `_fused_aggregates`) over the union of their grouping sets, in one scan."""
     grains: list[Grain] = []
     dimensions: list[str] = []
     projections: dict[str, exp.Expr] = {}
@@ -185,7 +186,7 @@ def fused_query(group: _Group) -> exp.Select:
     if group.one_select:
         rows.set("expressions", [exp.alias_(value.copy(), alias, quoted=True) for alias, value in projections.items()])
     ordered = tuple(g for g in GRAINS if g in grains)
-    return grouped(rows, ordered, tuple(dimensions), _fused_aggregates(group)[0])
+    return grouped(rows, ordered, tuple(dimensions), aggregates)
 
 
 def _fused_aggregates(group: _Group) -> tuple[dict[str, exp.Expr], list[dict[str, str]]]:
