@@ -28,10 +28,8 @@ def ours_full(job: Job) -> Outcome:
     from bench.sides import ours
 
     data, work = _dataset(job), Path(job["work"])
-    same = job["side"] == "ours_same"
-    config = write_config(
-        data, work, survey_files=data.survey_files, same_kpis_only=same, memory_limit=job.get("memory_limit")
-    )
+    wins = job["side"] != "ours_same"
+    config = write_config(data, work, survey_files=data.survey_files, wins=wins, memory_limit=job.get("memory_limit"))
     (work / "cx.duckdb").unlink(missing_ok=True)
     with measured() as timing:
         ours.run_refresh(config, full=True)
@@ -57,10 +55,13 @@ def ours_incremental_setup(job: Job) -> Outcome:
     from bench.sides import ours
 
     data, work = _dataset(job), Path(job["work"]) / "incremental"
-    same = job["side"] == "ours_same"
     base = work.parent / "incremental_base.duckdb"
     config = write_config(
-        data, work, survey_files=data.survey_files[:1], same_kpis_only=same, memory_limit=job.get("memory_limit")
+        data,
+        work,
+        survey_files=data.survey_files[:1],
+        wins=job["side"] != "ours_same",
+        memory_limit=job.get("memory_limit"),
     )
     if not base.exists():
         (work / "cx.duckdb").unlink(missing_ok=True)
@@ -161,10 +162,10 @@ def pandas_full(job: Job) -> Outcome:
     with measured() as timing:
         feedback = pp.load_survey(data.survey_files)
         others = pp.load_others(data)
-        values = pp.compute_kpis(feedback, others["employee_pulse"])
+        values = pp.compute_kpis(feedback, others)
     work = Path(job["work"])
-    feedback.to_parquet(work / "pandas_feedback.parquet")
-    others["employee_pulse"].to_parquet(work / "pandas_pulse.parquet")
+    for name, frame in {"feedback": feedback, **others}.items():  # for the KPI workload
+        frame.to_parquet(work / f"pandas_{name}.parquet")
     return {"timing": timing.as_dict(), "check": pp.check_rows(values), "survey_rows": len(feedback)}
 
 
@@ -175,9 +176,9 @@ def pandas_kpis(job: Job) -> Outcome:
 
     work = Path(job["work"])
     feedback = pd.read_parquet(work / "pandas_feedback.parquet")
-    pulse = pd.read_parquet(work / "pandas_pulse.parquet")
+    others = {name: pd.read_parquet(work / f"pandas_{name}.parquet") for name in ("employee_pulse", "cases", "reviews")}
     with measured() as timing:
-        values = pp.compute_kpis(feedback, pulse)
+        values = pp.compute_kpis(feedback, others)
     return {"timing": timing.as_dict(), "check": pp.check_rows(values), "survey_rows": len(feedback)}
 
 
@@ -191,7 +192,7 @@ def pandas_incremental(job: Job) -> Outcome:
     others = pp.load_others(data)
     with measured() as timing:
         feedback = pd.concat([base, pp.load_survey(data.survey_files[1:])], ignore_index=True)
-        values = pp.compute_kpis(feedback, others["employee_pulse"])
+        values = pp.compute_kpis(feedback, others)
     return {"timing": timing.as_dict(), "check": pp.check_rows(values), "survey_rows": len(feedback)}
 
 

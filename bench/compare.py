@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from bench.sides.common import CheckRow
+from bench.sides.common import ANONYMOUS, CheckRow
 
 REL_TOL = 1e-9
 
@@ -17,12 +17,12 @@ def _keyed(rows: list[CheckRow]) -> dict[tuple[Any, ...], tuple[float | None, in
 def differences(reference: list[CheckRow], other: list[CheckRow], *, limit: int = 5) -> list[str]:
     """What differs between our rows and another side's; empty when they agree.
 
-    Groups we suppress for anonymity (eNPS of teams under five) are not in our rows; another
+    Groups we suppress for anonymity (eNPS and engagement of teams under five) are not in our rows; another
     side may have them, and nothing else extra.
     """
     ours, theirs = _keyed(reference), _keyed(other)
     problems = [f"missing {key}" for key in ours.keys() - theirs.keys()]
-    problems += [f"extra {key}" for key in theirs.keys() - ours.keys() if not (key[0] == "enps" and key[1] == "team")]
+    problems += [f"extra {key}" for key in theirs.keys() - ours.keys() if tuple(key[:2]) not in ANONYMOUS]
     for key in sorted(ours.keys() & theirs.keys()):
         (a_value, a_n), (b_value, b_n) = ours[key], theirs[key]
         same_value = (a_value is None and b_value is None) or (

@@ -25,7 +25,6 @@ SEED = 7
 BASE_FILE = "survey_base.csv"
 NEW_DAY_FILE = "survey_new_day.csv"
 SURVEY_GLOB = "survey_*.csv"
-SAME_KPIS = ("nps", "csat", "ces", "enps")  # what the hand-written SQL and pandas sides compute too
 _SIZE = re.compile(r"^(\d+(?:\.\d+)?)([km]?)$")
 
 
@@ -130,7 +129,7 @@ def write_config(
     work: Path,
     *,
     survey_files: list[Path],
-    same_kpis_only: bool = False,
+    wins: bool = True,
     memory_limit: str | None = None,
 ) -> Path:
     """A config.yaml like the bundled one, reading `data`'s files, with its database in `work`."""
@@ -149,13 +148,7 @@ def write_config(
     sources["cases"]["path"] = str(data.cases)
     sources["employee_pulse"]["path"] = str(data.pulse)
     sources["reviews"]["path"] = str(data.reviews)
-    if same_kpis_only:
-        definitions = work / "kpis"
-        shutil.rmtree(definitions, ignore_errors=True)
-        definitions.mkdir()
-        for name in SAME_KPIS:
-            shutil.copy(REPO / "kpis" / "definitions" / f"{name}.yaml", definitions / f"{name}.yaml")
-        config["kpi_definitions"] = str(definitions)
+    if not wins:  # the KPIs alone, as the other sides compute them: no comments wall, no wins
         config.pop("voice", None)
     if memory_limit is not None:
         config["memory_limit"] = memory_limit

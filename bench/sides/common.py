@@ -8,9 +8,22 @@ TIMEZONE = "Europe/London"
 GRAINS = ("week", "month", "quarter")
 SURVEY_DIMENSIONS = ("channel", "region", "journey_stage", "team", "product")
 CES_DIMENSIONS = ("channel", "region", "journey_stage", "team")
+BALANCE_DIMENSIONS = ("channel", "region", "journey_stage", "product")  # experience balance
+CASE_DIMENSIONS = ("team", "owner", "root_cause", "priority")  # loop closure
 CHANNELS = ("Phone", "Chat", "Email", "Store", "App")
 NULLS = ("", "n/a", "N/A", "NA", "null", "NULL", "-")
-CHECKED_DIMENSION = {"nps": "region", "csat": "region", "ces": "region", "enps": "team"}
+CHECKED_DIMENSION = {
+    "nps": "region",
+    "csat": "region",
+    "ces": "region",
+    "enps": "team",
+    "engagement": "team",
+    "experience_balance": "region",
+    "loop_closure_time": "team",
+    "loop_closure_sla": "team",
+}
+ANONYMOUS = {("enps", "team"), ("engagement", "team")}
+"""Groups under five respondents we do not show: another side may have them."""
 CHECK_COLUMNS = ("kpi", "dimension", "dimension_value", "period_start", "value", "n")
 
 CheckRow = tuple[Any, ...]

@@ -19,6 +19,8 @@ import duckdb
 
 from bench.dataset import Dataset
 from bench.sides.common import (
+    BALANCE_DIMENSIONS,
+    CASE_DIMENSIONS,
     CES_DIMENSIONS,
     CHANNELS,
     CHECKED_DIMENSION,
@@ -214,11 +216,16 @@ def _period(grain: str, column: str) -> str:
 
 
 def _grouped(table: str, grains: tuple[str, ...], dimensions: tuple[str, ...], time: str, measures: str) -> str:
+    """`measures` per period of `time` at every grain, in total and by each dimension (GROUPING SETS)."""
     periods = ", ".join(f"{_period(g, time) if time != 'survey_month' else _date(g)} AS p_{g}" for g in grains)
     sets = ", ".join(f"(p_{g})" + "".join(f", (p_{g}, {d})" for d in dimensions) for g in grains)
     grain = "CASE " + " ".join(f"WHEN NOT grouping(p_{g}) = 1 THEN '{g}'" for g in grains) + " END"
     dimension = "CASE " + " ".join(f"WHEN grouping({d}) = 0 THEN '{d}'" for d in dimensions) + " ELSE 'total' END"
-    value = "coalesce(" + ", ".join(f"CAST({d} AS VARCHAR)" for d in dimensions) + ", 'Total')"
+    value = (
+        "CASE "
+        + " ".join(f"WHEN grouping({d}) = 0 THEN coalesce(CAST({d} AS VARCHAR), '(blank)')" for d in dimensions)
+        + " ELSE 'Total' END"
+    )
     start = "coalesce(" + ", ".join(f"p_{g}" for g in grains) + ")"
     return f"""
         SELECT {grain} AS grain, {start} AS period_start, {dimension} AS dimension, {value} AS dimension_value,
@@ -230,33 +237,91 @@ def _date(grain: str) -> str:
     return f"CAST(date_trunc('{grain}', survey_month) AS DATE)"
 
 
+KEYS = "grain, period_start, dimension, dimension_value"
+
+
 def compute_kpis(con: duckdb.DuckDBPyConnection) -> None:
-    """NPS, CSAT %, CES (feedback) and eNPS (pulse) at every grain and dimension, into kpi_values."""
+    """Every KPI of the bundled config at every grain and dimension, into kpi_values.
+
+    NPS, CSAT %, CES and the surveys' share of experience balance from one scan of feedback; eNPS
+    and engagement from one scan of the pulse; the reviews' share of experience balance; loop
+    closure (median and 90th percentile hours for cases closed in the period, and the share of
+    cases whose 48-hour deadline fell in the period closed in time, open ones counting as missed)
+    from one scan of the cases.
+    """
     nps = "count(*) FILTER (nps >= 9) AS promoters, count(*) FILTER (nps <= 6) AS detractors, count(nps) AS nps_n"
-    csat = "count(*) FILTER (csat >= 4) AS satisfied, count(csat) AS csat_n"
+    csat = "count(*) FILTER (csat >= 4) AS satisfied, count(*) FILTER (csat <= 2) AS unhappy, count(csat) AS csat_n"
     ces = "sum(ces) AS ces_sum, count(ces) AS ces_n"
     con.execute(
         "CREATE OR REPLACE TABLE feedback_counts AS "
         + _grouped("feedback", GRAINS, SURVEY_DIMENSIONS, "responded_at", f"{nps}, {csat}, {ces}")
     )
-    enps = "count(*) FILTER (enps >= 9) AS promoters, count(*) FILTER (enps <= 6) AS detractors, count(enps) AS n"
+    items = ("pride", "recognition", "tools", "growth", "workload")
+    rescaled = f"(list_avg([{', '.join(items)}]) - 1) / 4 * 100"  # the respondent's mean answer, 0 to 100
+    pulse = (
+        "count(*) FILTER (enps >= 9) AS promoters, count(*) FILTER (enps <= 6) AS detractors, count(enps) AS n, "
+        "count(rescaled) AS engaged_n, sum(rescaled) AS rescaled_total, "
+        + ", ".join(f"count({i}) AS {i}_n, count(*) FILTER ({i} >= 4) AS {i}_favourable" for i in items)
+    )
+    answered = f"(SELECT *, {rescaled} AS rescaled FROM employee_pulse)"
     con.execute(
         "CREATE OR REPLACE TABLE pulse_counts AS "
-        + _grouped("employee_pulse", ("month", "quarter"), ("team",), "survey_month", enps)
+        + _grouped(answered, ("month", "quarter"), ("team",), "survey_month", pulse)
     )
+    reviews = """
+        SELECT published_at, platform AS channel, region, 'Public review' AS journey_stage, product,
+               sentiment = 'positive' AS positive, sentiment = 'negative' AS negative, sentiment IS NOT NULL AS valid
+        FROM reviews"""
+    review = "count(*) FILTER (positive) AS positive, count(*) FILTER (negative) AS negative, "
+    review += "count(*) FILTER (valid) AS n"
+    con.execute(
+        "CREATE OR REPLACE TABLE review_counts AS "
+        + _grouped(f"({reviews})", GRAINS, BALANCE_DIMENSIONS, "published_at", review)
+    )
+    hours = "(epoch(closed_at) - epoch(opened_at)) / 3600.0"
+    cases = f"""
+        SELECT closed_at AS event_at, 'closed' AS role, {hours} AS hours,
+               team, owner, root_cause, priority, reopen_count
+        FROM cases WHERE closed_at IS NOT NULL
+        UNION ALL
+        SELECT opened_at + INTERVAL 48 HOUR, 'due', {hours}, team, owner, root_cause, priority, reopen_count
+        FROM cases
+        WHERE opened_at + INTERVAL 48 HOUR <= (SELECT greatest(max(opened_at), max(closed_at)) FROM cases)"""
+    loops = (
+        "count(*) FILTER (role = 'closed') AS closed, "
+        "quantile_cont(hours, [0.5, 0.9]) FILTER (role = 'closed') AS quantiles, "
+        "count(*) FILTER (role = 'closed' AND reopen_count > 0) AS reopened, "
+        "count(*) FILTER (role = 'due') AS due, count(*) FILTER (role = 'due' AND hours <= 48) AS met, "
+        "count(*) FILTER (role = 'due' AND hours IS NULL) AS open_overdue"
+    )
+    con.execute(
+        "CREATE OR REPLACE TABLE case_counts AS " + _grouped(f"({cases})", GRAINS, CASE_DIMENSIONS, "event_at", loops)
+    )
+    balance_dimensions = ", ".join(f"'{d}'" for d in ("total", *BALANCE_DIMENSIONS))
     con.execute(f"""
         CREATE OR REPLACE TABLE kpi_values AS
-        SELECT 'nps' AS kpi, grain, period_start, dimension, dimension_value,
-               100.0 * (promoters - detractors) / nullif(nps_n, 0) AS value, nps_n AS n FROM feedback_counts
-        UNION ALL
-        SELECT 'csat', grain, period_start, dimension, dimension_value, 100.0 * satisfied / nullif(csat_n, 0), csat_n
+        SELECT 'nps' AS kpi, {KEYS}, 100.0 * (promoters - detractors) / nullif(nps_n, 0) AS value, nps_n AS n
         FROM feedback_counts
         UNION ALL
-        SELECT 'ces', grain, period_start, dimension, dimension_value, ces_sum / nullif(ces_n, 0), ces_n
+        SELECT 'csat', {KEYS}, 100.0 * satisfied / nullif(csat_n, 0), csat_n FROM feedback_counts
+        UNION ALL
+        SELECT 'ces', {KEYS}, ces_sum / nullif(ces_n, 0), ces_n
         FROM feedback_counts WHERE dimension IN ('total', {", ".join(f"'{d}'" for d in CES_DIMENSIONS)})
         UNION ALL
-        SELECT 'enps', grain, period_start, dimension, dimension_value,
-               100.0 * (promoters - detractors) / nullif(n, 0), n FROM pulse_counts""")
+        SELECT 'enps', {KEYS}, 100.0 * (promoters - detractors) / nullif(n, 0), n FROM pulse_counts
+        UNION ALL
+        SELECT 'engagement', {KEYS}, rescaled_total / nullif(engaged_n, 0), engaged_n FROM pulse_counts
+        UNION ALL
+        SELECT 'experience_balance', {KEYS}, 100.0 * sum(positive) / nullif(sum(n), 0), sum(n)
+        FROM (SELECT {KEYS}, satisfied AS positive, unhappy AS negative, csat_n AS n FROM feedback_counts
+              WHERE dimension IN ({balance_dimensions})
+              UNION ALL
+              SELECT {KEYS}, positive, negative, n FROM review_counts)
+        GROUP BY ALL
+        UNION ALL
+        SELECT 'loop_closure_time', {KEYS}, quantiles[1], closed FROM case_counts
+        UNION ALL
+        SELECT 'loop_closure_sla', {KEYS}, 100.0 * met / nullif(due, 0), due FROM case_counts""")
 
 
 def check_rows(con: duckdb.DuckDBPyConnection) -> list[CheckRow]:

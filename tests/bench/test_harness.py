@@ -14,6 +14,8 @@ from bench.compare import differences
 from bench.dataset import parse_size, split_last_day
 from bench.harness import BenchError, run_benchmark
 from bench.report import table
+from bench.sides.common import CHECKED_DIMENSION
+from bench.sides.ours import check_rows as ours_check_rows
 
 
 def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) -> None:
@@ -30,7 +32,9 @@ def test_the_sides_agree_on_every_checked_kpi_at_a_small_size(tmp_path: Path) ->
         isolate=False,
         memory_limit="256MB",  # reaches our config.yaml and the SQL side's connection
     )
-    # run_benchmark raises BenchError when a side's NPS, eNPS, CSAT % or CES differ from ours
+    # run_benchmark raises BenchError when a side's values of any of the eight KPIs differ from ours
+    checked = ours_check_rows(tmp_path / "work" / "3k" / "ours" / "cx.duckdb")
+    assert {row[0] for row in checked} == set(CHECKED_DIMENSION)  # every KPI is compared, not just some
     done = {(r["workload"], r["side"]) for r in results["records"]}
     assert {("full", s) for s in ("ours", "duckdb_sql", "duckdb_sql_kept", "pandas", "floor")} <= done
     assert {("incremental", s) for s in ("ours", "duckdb_sql", "pandas")} <= done
