@@ -237,7 +237,10 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
     A customer is won back at their first promoter answer after their first detractor answer (that
     is the first promoter answer with any detractor answer before it), and the detractor answer
     credited is the latest one before that: three hash aggregates over (row, time, customer,
-    score) only. Praise is ranked on (row, time, score, comment length) only. The comments, the
+    score) only. Praise is ranked on (row, time, score, comment length) only, and only among the
+    answers at least as strong (score, then comment length) as their month's Nth strongest, found
+    with a top-N aggregate: at 10M responses the ranking alone took 1.2–1.4 s sorting every long
+    promoter comment (1.5M), 0.7 s this way; the whole build 3.55–3.76 s, now 3.31–3.53 s. The comments, the
     filters map and the cases are then fetched for the rows kept, by row id: carrying them through
     the aggregates held every comment in memory (2 GB at 10M responses). When only some months and
     customers are rebuilt (`restricted`), the few answers kept are fetched with `rowid IN (...)`:
@@ -285,9 +288,17 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
         FROM {table} WHERE {t} IS NOT NULL AND {s} BETWEEN 0 AND 10 AND ({s} <= 6 OR {s} >= 9) AND {who} IS NOT NULL
         {only_customers}
     ),
+    candidates AS MATERIALIZED (  -- long promoter comments, with what they are ranked on first
+        SELECT rowid AS row_id, date_trunc('month', {t}) AS month, {{'score': {s}, 'length': length({c})}} AS strength
+        FROM {table}
+        WHERE {t} IS NOT NULL AND {s} BETWEEN 9 AND 10 AND length(trim(coalesce({c}, ''))) >= 20 {only_months}
+    ),
+    bar AS (  -- each month's {PRAISE_PER_MONTH}th strongest: no weaker answer can rank in its top {PRAISE_PER_MONTH}
+        SELECT month, list_min(max(strength, {PRAISE_PER_MONTH})) AS least FROM candidates GROUP BY month
+    ),
     praise AS (
         SELECT rowid AS row_id FROM {table}
-        WHERE {t} IS NOT NULL AND {s} BETWEEN 9 AND 10 AND length(trim(coalesce({c}, ''))) >= 20 {only_months}
+        WHERE rowid IN (SELECT c.row_id FROM candidates c JOIN bar b ON c.month = b.month AND c.strength >= b.least)
         QUALIFY row_number() OVER (PARTITION BY date_trunc('month', {t}) ORDER BY {s} DESC, length({c}) DESC,
                                    {t} DESC, {c}, CAST({who} AS VARCHAR)) <= {PRAISE_PER_MONTH}
     ),
