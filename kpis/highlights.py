@@ -240,14 +240,15 @@ def _wins_sql(voice: VoiceSpec, with_cases: bool, *, restricted: bool = False) -
     score) only. Praise is ranked on (row, time, score, comment length) only, and only among the
     answers at least as strong (score, then comment length) as their month's Nth strongest, found
     with a top-N aggregate: at 10M responses the ranking alone took 1.2–1.4 s sorting every long
-    promoter comment (1.5M), 0.7 s this way; the whole build 3.55–3.76 s, now 3.31–3.53 s. The comments, the
-    filters map and the cases are then fetched for the rows kept, by row id: carrying them through
-    the aggregates held every comment in memory (2 GB at 10M responses). When only some months and
-    customers are rebuilt (`restricted`), the few answers kept are fetched with `rowid IN (...)`:
-    joining the table on their row ids let DuckDB build its hash table on every answer with its
-    comment (1.6 GB peak for one new day at 10M responses; 0.6 GB this way). For a whole build,
-    where the answers kept are many, the join is the faster and smaller of the two (3.8 s, 1.4 GB
-    against 4.1 s, 1.8 GB at 10M).
+    promoter comment (1.5M), 0.7 s this way; the whole build 3.55–3.76 s, now 3.31–3.53 s.
+
+    The comments, the filters map and the cases are then fetched for the rows kept, by row id:
+    carrying them through the aggregates held every comment in memory (2 GB at 10M responses).
+    When only some months and customers are rebuilt (`restricted`), the few answers kept are
+    fetched with `rowid IN (...)`: joining the table on their row ids let DuckDB build its hash
+    table on every answer with its comment (1.6 GB peak for one new day at 10M responses; 0.6 GB
+    this way). For a whole build, where the answers kept are many, the join is the faster and
+    smaller of the two (3.8 s, 1.4 GB against 4.1 s, 1.8 GB at 10M).
 
     `restricted` limits the praise to the months in parameter `$months` (from `$first` on) and the
     recoveries to the customers in the temporary table CUSTOMERS. Ties in the praise ranking
