@@ -167,31 +167,24 @@ def load_others(con: duckdb.DuckDBPyConnection, data: Dataset, *, keep_rejects: 
     rejects = ", store_rejects = true" if keep_rejects else ""
     con.execute(f"""
         CREATE OR REPLACE TABLE employee_pulse AS
-        SELECT {_renamed(PULSE_COLUMNS)} FROM {pulse_read}{rejects})
-        WHERE "Employee Ref" IS NOT NULL AND "Team" IS NOT NULL AND "Survey Month" IS NOT NULL""")
+        SELECT * FROM (SELECT {_renamed(PULSE_COLUMNS)} FROM {pulse_read}{rejects}))
+        WHERE {" AND ".join(PULSE_CHECKS.values())}""")  # blank answers (NULL) are left out, not errors
     if keep_rejects:
         _keep_reader_rejects(con, "employee_pulse")
         numbered = f"SELECT row_number() OVER () + 1 AS line, {_renamed(PULSE_COLUMNS)} FROM {pulse_read})"
         _keep_refused(con, "employee_pulse", str(data.pulse), numbered, PULSE_CHECKS)
-    # blanks (NULL) are answers left out, not errors
-    con.execute("""
-        DELETE FROM employee_pulse WHERE NOT (coalesce(pride BETWEEN 1 AND 5, true)
-          AND coalesce(recognition BETWEEN 1 AND 5, true) AND coalesce(tools BETWEEN 1 AND 5, true)
-          AND coalesce(growth BETWEEN 1 AND 5, true) AND coalesce(workload BETWEEN 1 AND 5, true)
-          AND coalesce(enps BETWEEN 0 AND 10, true))""")
     with adbc_sqlite.connect(str(data.cases)) as sqlite, sqlite.cursor() as cursor:
         cursor.execute("SELECT * FROM cases")
         cases_arrow = cursor.fetch_arrow_table()
     con.register("cases_arrow", cases_arrow)
-    con.execute("""
+    con.execute(f"""
         CREATE OR REPLACE TABLE cases AS
         SELECT case_id, response_id, customer_id, timezone('UTC', opened_at::TIMESTAMP) AS opened_at,
                timezone('UTC', first_contact_at::TIMESTAMP) AS first_contact_at,
                timezone('UTC', closed_at::TIMESTAMP) AS closed_at, status, owner, team, root_cause,
                reopen_count::INTEGER AS reopen_count, priority
         FROM cases_arrow
-        WHERE case_id IS NOT NULL AND opened_at IS NOT NULL AND coalesce(reopen_count >= 0, true)
-          AND coalesce(status IN ('Open', 'Closed'), true)
+        WHERE {" AND ".join(CASES_CHECKS.values())}
         QUALIFY count(*) OVER (PARTITION BY case_id) = 1""")
     if keep_rejects:
         numbered = "SELECT row_number() OVER () AS line, * FROM cases_arrow"
